@@ -83,3 +83,100 @@ class MixtureStep:
     weights: np.ndarray
     means: np.ndarray
     sigmas: np.ndarray
+
+
+@dataclass(frozen=True)
+class KMeansResult:
+    """Outcome of :func:`algos.kmeans.fit`.
+
+    Attributes
+    ----------
+    labels : ndarray of int, shape (n,)
+        Assignment of the last E-step (0-based).
+    centers : ndarray, shape (k, d)
+        Centres after the last M-step (or the initial centres if no M-step ran).
+    objective : float
+        Objective of (labels, centers): ``history[-1].objective``.
+    n_iter : int
+        Iterations run (the number of E-steps).
+    converged : bool
+        True if the stopping rule fired before ``max_iter`` ran out.
+    history : tuple of ClusterStep
+        Every half-step, starting with ``"init"``.
+    """
+
+    labels: np.ndarray
+    centers: np.ndarray
+    objective: float
+    n_iter: int
+    converged: bool
+    history: tuple
+
+
+@dataclass(frozen=True)
+class KMedoidsResult:
+    """Outcome of :func:`algos.kmedoids.fit`.
+
+    Attributes
+    ----------
+    labels : ndarray of int, shape (n,)
+        Assignment of the last E-step (0-based).
+    medoids : ndarray, shape (k, d)
+        Coordinates of the medoids, ``X[medoid_indices]``.
+    medoid_indices : ndarray of int, shape (k,)
+        Rows of X that are the medoids.
+    objective : float
+        Sum of distances (not squared) from each point to its medoid.
+    n_iter : int
+        Iterations run (the number of E-steps).
+    converged : bool
+        True if the stopping rule fired before ``max_iter`` ran out.
+    history : tuple of ClusterStep
+        Every half-step, starting with ``"init"``.
+    """
+
+    labels: np.ndarray
+    medoids: np.ndarray
+    medoid_indices: np.ndarray
+    objective: float
+    n_iter: int
+    converged: bool
+    history: tuple
+
+
+@dataclass(frozen=True)
+class GMMResult:
+    """Outcome of :func:`algos.gmm1d.fit`.
+
+    Attributes
+    ----------
+    weights, means, sigmas : ndarray, shape (k,)
+        Parameters after the last M-step.
+    resp : ndarray, shape (n, k)
+        Responsibilities under the final parameters (one extra E-step, the one whose
+        normaliser also gives ``log_likelihood``).
+    log_likelihood : float
+        Total (summed, natural-log) log-likelihood of the final parameters,
+        ``history[-1].objective``.
+    n_iter : int
+        EM iterations run (E-step + M-step pairs).
+    converged : bool
+        True if the log-likelihood changed by less than ``tol`` before ``max_iter`` ran out.
+    history : tuple of MixtureStep
+        Every half-step, starting with ``"init"``.
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    sigmas: np.ndarray
+    resp: np.ndarray
+    log_likelihood: float
+    n_iter: int
+    converged: bool
+    history: tuple
+
+
+def readonly(a):
+    """Mark a freshly computed array read-only without copying it (the fit owns it)."""
+    a.setflags(write=False)
+    return a

@@ -1,0 +1,156 @@
+"""Distances for the 2-D methods: nearest centre, distance to an assigned centre, medoid costs.
+
+Two metrics: ``"l2"`` (Euclidean) and ``"l1"`` (Manhattan, sum of absolute coordinate
+differences). Distances are computed from coordinate differences, never through the expansion
+``|x|^2 - 2 x.c + |c|^2``: that expansion cancels catastrophically for nearby points (two equal
+points can come out at distance 1e-8 instead of 0), which would break exact ties and the
+seeds' numbers.
+
+Everything works on the data transposed to ``Xt`` with shape (d, n), so each coordinate is one
+contiguous row and a distance is a handful of whole-array operations; long arrays are cut into
+blocks that fit in the processor cache. No loop runs over individual samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Points per block: 16,384 float64 values (128 kB) per temporary stays in the L2 cache.
+BLOCK = 16_384
+
+#: Candidate costs within this relative distance of the minimum count as tied (see ``argmin_tie``).
+TIE_RTOL = 1e-12
+
+
+def blocks(n, size=BLOCK):
+    """Slices that cut range(n) into consecutive blocks of at most ``size``."""
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def _distance_to_point(Xt, c, metric, out, tmp):
+    """Write into ``out`` the squared l2 (or the l1) distance of every column of Xt to ``c``."""
+    np.subtract(Xt[0], c[0], out=out)
+    if metric == "l2":
+        np.square(out, out=out)
+    else:
+        np.abs(out, out=out)
+    for j in range(1, Xt.shape[0]):
+        np.subtract(Xt[j], c[j], out=tmp)
+        if metric == "l2":
+            np.square(tmp, out=tmp)
+        else:
+            np.abs(tmp, out=tmp)
+        out += tmp
+    return out
+
+
+def nearest_center(Xt, C, metric):
+    """Index of the nearest row of C for every column of Xt, and that distance.
+
+    Returns ``(labels, best)`` where ``best`` is the squared l2 distance (metric "l2") or the
+    l1 distance (metric "l1") to the chosen centre. The loop runs over the k centres, keeping a
+    running minimum; a centre replaces the current best only if it is strictly closer, so ties
+    go to the lowest index, exactly as ``np.argmin`` would break them.
+    """
+    d, n = Xt.shape
+    labels = np.zeros(n, dtype=np.intp)
+    best = np.empty(n)
+    size = min(n, BLOCK)
+    dist, tmp = np.empty(size), np.empty(size)
+    closer = np.empty(size, dtype=bool)
+    for sl in blocks(n):
+        m = sl.stop - sl.start
+        xb, bb, lb = Xt[:, sl], best[sl], labels[sl]
+        _distance_to_point(xb, C[0], metric, out=bb, tmp=tmp[:m])
+        for j in range(1, C.shape[0]):
+            dj = _distance_to_point(xb, C[j], metric, out=dist[:m], tmp=tmp[:m])
+            cj = np.less(dj, bb, out=closer[:m])
+            np.copyto(bb, dj, where=cj)
+            np.copyto(lb, j, where=cj)
+    return labels, best
+
+
+def distance_to_assigned(Xt, C, labels, metric):
+    """Squared l2 (or l1) distance of every point to its assigned centre ``C[labels]``."""
+    d, n = Xt.shape
+    out = np.empty(n)
+    tmp = np.empty(n)
+    for j in range(d):
+        np.subtract(Xt[j], C[labels, j], out=tmp)
+        if metric == "l2":
+            np.square(tmp, out=tmp)
+        else:
+            np.abs(tmp, out=tmp)
+        if j == 0:
+            out[:] = tmp
+        else:
+            out += tmp
+    return out
+
+
+def argmin_tie(costs, rtol=TIE_RTOL):
+    """Lowest index whose cost is within ``rtol`` (relative) of the minimum.
+
+    Candidate costs are sums of many distances; two candidates that tie exactly in real
+    arithmetic can differ in the last bits depending on the order of summation. Treating costs
+    within ``rtol * min`` of the minimum as equal makes "ties go to the lowest index" hold no
+    matter how the sums were formed. With exact ties (e.g. l1 costs on integer data, which are
+    computed exactly) this is the same as ``np.argmin``.
+    """
+    low = costs.min()
+    return int(np.flatnonzero(costs <= low + rtol * abs(low))[0])
+
+
+def _l1_costs_1d(values, candidates):
+    """sum_i |a - values_i| for every a in ``candidates``, in O((n + m) log n).
+
+    With ``values`` sorted and S its cumulative sum, a point a with ``r`` values at or below it
+    has cost ``a*r - S[r] + (S[n] - S[r]) - a*(n - r)``. Data are shifted by a central value
+    first so the prefix sums stay of the size of the spread and keep their precision; on integer
+    data every step is exact.
+    """
+    v = np.sort(values)
+    shift = v[(v.size - 1) // 2]  # a data value, so integer data stay integers
+    v = v - shift
+    a = candidates - shift
+    S = np.concatenate(([0.0], np.cumsum(v)))
+    r = np.searchsorted(v, a, side="right")
+    below = a * r - S[r]
+    above = (S[-1] - S[r]) - a * (v.size - r)
+    return below + above
+
+
+def medoid_costs(members, candidates, metric):
+    """Sum of distances from each candidate to all members (shapes (m, d) and (c, d)).
+
+    For "l1" the distance separates by coordinate, so each coordinate's sums of absolute
+    deviations come from sorted prefix sums in O((m + c) log m), with no pairwise distances.
+    For "l2" the pairwise distances are formed block by block (about BLOCK of them at a time,
+    from coordinate differences), so memory stays small whatever m and c are; an n x n matrix
+    is never built.
+    """
+    m, d = members.shape
+    c = candidates.shape[0]
+    if metric == "l1":
+        cost = np.zeros(c)
+        for j in range(d):
+            cost += _l1_costs_1d(members[:, j], candidates[:, j])
+        return cost
+    Pt = np.ascontiguousarray(members.T)  # (d, m): one contiguous row per coordinate
+    cost = np.empty(c)
+    rows = max(1, BLOCK // m)  # candidates per block, so a block holds about BLOCK distances
+    buf = np.empty((rows, m))
+    tmp = np.empty((rows, m))
+    for start in range(0, c, rows):
+        block = candidates[start:start + rows]
+        b = block.shape[0]
+        acc, t = buf[:b], tmp[:b]
+        np.subtract(block[:, 0:1], Pt[0], out=acc)
+        np.square(acc, out=acc)
+        for j in range(1, d):
+            np.subtract(block[:, j:j + 1], Pt[j], out=t)
+            np.square(t, out=t)
+            acc += t
+        np.sqrt(acc, out=acc)
+        acc.sum(axis=1, out=cost[start:start + b])
+    return cost
