@@ -237,6 +237,32 @@ def _point_size(n):
 # ----------------------------------------------------------------------------- 2-D clusters
 
 
+def cluster_legend_handles(medoids=False, moved=True):
+    """Legend entries explaining :func:`plot_clusters`' marks (for a figure-level legend).
+
+    Parameters
+    ----------
+    medoids : bool
+        K-medoids (ringed medoids) rather than K-means (centres).
+    moved : bool
+        Include the "previous position" entry (drawn after M-steps).
+
+    Returns
+    -------
+    list of matplotlib.lines.Line2D
+    """
+    handles = [
+        Line2D([], [], ls="", marker="o" if medoids else "X", ms=11, mfc="white", mec="black",
+               mew=1.6, label="medoid (ringed: a data point)" if medoids else "centre (mean)"),
+    ]
+    if moved:
+        handles.append(Line2D([], [], ls="", marker="o", ms=11, mfc="none", mec="black",
+                              mew=1.0, label="previous position"))
+    handles.append(Line2D([], [], ls="", marker="s", ms=10, mfc=cluster_color(0), mec="none",
+                          alpha=0.35, label=f"nearest-{'medoid' if medoids else 'centre'} region"))
+    return handles
+
+
 def plot_clusters(
     step,
     X,
@@ -329,23 +355,24 @@ def plot_clusters(
         zorder=0,
     )
 
-    size = _point_size(X.shape[0])
+    # Line2D markers, not scatter: the same picture, and much cheaper to build and draw
+    size = np.sqrt(_point_size(X.shape[0]))
     edge = 0.4 if X.shape[0] <= 500 else 0.0
     if labels is None:
-        ax.scatter(X[:, 0], X[:, 1], s=size, color=UNASSIGNED_COLOR, edgecolors="white",
-                   linewidths=edge, zorder=2)
+        ax.plot(X[:, 0], X[:, 1], ls="", marker="o", ms=size, color=UNASSIGNED_COLOR,
+                mec="white", mew=edge, zorder=2)
     else:
         labels = np.asarray(labels)
         for j in range(k):  # a loop over clusters, not over points
             members = X[labels == j]
-            ax.scatter(members[:, 0], members[:, 1], s=size, color=cluster_color(j),
-                       marker=cluster_marker(j), edgecolors="white", linewidths=edge, zorder=2)
+            ax.plot(members[:, 0], members[:, 1], ls="", marker=cluster_marker(j), ms=size,
+                    color=cluster_color(j), mec="white", mew=edge, zorder=2)
 
     moved = previous is not None and step.kind == "M"
     if moved:
         old = np.asarray(previous.centers, dtype=float)
-        ax.scatter(old[:, 0], old[:, 1], s=150, facecolors="none", edgecolors="black",
-                   linewidths=1.0, linestyles="dotted", zorder=3)
+        ax.plot(old[:, 0], old[:, 1], ls="", marker="o", ms=12, mfc="none", mec="black",
+                mew=1.0, zorder=3)
         for j in range(k):
             if not np.array_equal(old[j], centers[j]):
                 ax.annotate("", xy=centers[j], xytext=old[j], zorder=4,
@@ -353,12 +380,12 @@ def plot_clusters(
                                             shrinkA=4, shrinkB=7, mutation_scale=14))
 
     medoids = step.medoid_indices is not None
-    face = [cluster_color(j) for j in range(k)]
-    ax.scatter(centers[:, 0], centers[:, 1], s=260 if medoids else 300, c=face,
-               marker="o" if medoids else "X", edgecolors="black", linewidths=1.6, zorder=5)
+    for j in range(k):
+        ax.plot(centers[j, 0], centers[j, 1], ls="", marker="o" if medoids else "X",
+                ms=16 if medoids else 17, mfc=cluster_color(j), mec="black", mew=1.6, zorder=5)
     if medoids:
-        ax.scatter(centers[:, 0], centers[:, 1], s=620, facecolors="none", edgecolors="black",
-                   linewidths=1.8, zorder=5)
+        ax.plot(centers[:, 0], centers[:, 1], ls="", marker="o", ms=25, mfc="none",
+                mec="black", mew=1.8, zorder=5)
     for j in step.empty:
         ax.annotate("empty", xy=centers[int(j)], xytext=(8, 8), textcoords="offset points",
                     fontsize=8, zorder=6)
@@ -369,18 +396,8 @@ def plot_clusters(
     ax.set_ylabel(ylabel)
     ax.set_title(describe_step(step, previous) if title is None else title, fontsize=10)
     if legend:
-        handles = [
-            Line2D([], [], ls="", marker="o" if medoids else "X", ms=11, mfc="white",
-                   mec="black", mew=1.6, label="medoid (ringed: a data point)" if medoids
-                   else "centre (mean)"),
-        ]
-        if moved:
-            handles.append(Line2D([], [], ls="", marker="o", ms=11, mfc="none", mec="black",
-                                  mew=1.0, label="previous position"))
-        handles.append(Line2D([], [], ls="", marker="s", ms=10, mfc=cluster_color(0),
-                              mec="none", alpha=0.35, label=f"nearest-{'medoid' if medoids else 'centre'} region"))
-        ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.85,
-                  borderpad=0.4, handletextpad=0.3, labelspacing=0.3)
+        ax.legend(handles=cluster_legend_handles(medoids, moved), loc="upper left", fontsize=7,
+                  framealpha=0.85, borderpad=0.4, handletextpad=0.3, labelspacing=0.3)
     return ax
 
 
@@ -427,6 +444,29 @@ def mixture_peak(step, xlim, num=400):
         xs[None, :], np.asarray(step.means)[:, None], np.asarray(step.sigmas)[:, None]
     )
     return float(max(comp.sum(axis=0).max(), comp.max()))
+
+
+def mixture_legend_handles(k, histogram=False):
+    """Legend entries for :func:`plot_mixture` without the parameters (a figure-level legend).
+
+    Parameters
+    ----------
+    k : int
+        Number of components.
+    histogram : bool
+        Include the histogram entry (drawn for 20 points or more).
+
+    Returns
+    -------
+    list of matplotlib.artist.Artist
+    """
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color="#D9D9D9", label="data (histogram)")] if histogram else []
+    handles += [Line2D([], [], color=cluster_color(j), lw=2, ls="--", label=f"component {j}")
+                for j in range(k)]
+    handles.append(Line2D([], [], color="black", lw=2, label="mixture"))
+    return handles
 
 
 def plot_mixture(step, x, *, ax=None, title=None, xlim=None, ymax=None, legend=True,
@@ -577,7 +617,15 @@ def half_step_name(step):
 _KIND_MARKER = {"init": "D", "E": "o", "M": "s"}
 
 
-def plot_objective(history, *, current=None, ax=None, ylabel=None, title=None):
+def objective_legend_handles():
+    """Legend entries for :func:`plot_objective`'s markers (for a figure-level legend)."""
+    return [Line2D([], [], ls="", marker=m, ms=5, color=PALETTE[4], label=lab)
+            for m, lab in (("D", "start"), ("o", "after E-step"), ("s", "after M-step"))] + [
+        Line2D([], [], ls="", marker="o", ms=9, mfc="none", mec=PALETTE[5], mew=2,
+               label="current half-step")]
+
+
+def plot_objective(history, *, current=None, ax=None, ylabel=None, title=None, legend=True):
     """Plot the objective after every half-step, with the current one marked.
 
     Parameters
@@ -592,6 +640,8 @@ def plot_objective(history, *, current=None, ax=None, ylabel=None, title=None):
         Defaults to :func:`objective_label`.
     title : str, optional
         Defaults to the current value (or ``"Objective"``).
+    legend : bool
+        Whether to draw the legend of marker kinds.
 
     Returns
     -------
@@ -640,12 +690,14 @@ def plot_objective(history, *, current=None, ax=None, ylabel=None, title=None):
         else:
             title = "Objective"
     ax.set_title(title, fontsize=10)
-    ax.legend(loc="best" if len(history) < 200 else "upper right", fontsize=7, framealpha=0.85)
+    if legend:
+        ax.legend(loc="best" if len(history) < 200 else "upper right", fontsize=7,
+                  framealpha=0.85)
     return ax
 
 
 def plot_step(history, index, data, *, ax=None, metric="l2", extent=None, xlim=None,
-              ymax=None, title=None):
+              ymax=None, title=None, legend=True):
     """Draw ``history[index]`` with the right function, passing the step before it.
 
     Parameters
@@ -654,7 +706,7 @@ def plot_step(history, index, data, *, ax=None, metric="l2", extent=None, xlim=N
     index : int
     data : array_like
         ``X`` (n, 2) for K-means / K-medoids, ``x`` (n,) for EM.
-    ax, metric, extent, xlim, ymax, title
+    ax, metric, extent, xlim, ymax, title, legend
         Passed on to :func:`plot_clusters` or :func:`plot_mixture`.
 
     Returns
@@ -664,6 +716,6 @@ def plot_step(history, index, data, *, ax=None, metric="l2", extent=None, xlim=N
     step = history[index]
     previous = history[index - 1] if index > 0 else None
     if isinstance(step, MixtureStep):
-        return plot_mixture(step, data, ax=ax, title=title, xlim=xlim, ymax=ymax)
+        return plot_mixture(step, data, ax=ax, title=title, xlim=xlim, ymax=ymax, legend=legend)
     return plot_clusters(step, data, ax=ax, previous=previous, title=title, metric=metric,
-                         extent=extent)
+                         extent=extent, legend=legend)

@@ -1,0 +1,185 @@
+"""The live ipywidgets view of a :class:`algos.stepper.StepThrough` (private).
+
+Kept apart from :mod:`algos.stepper` so that the website player and the figures do not need
+ipywidgets, and so the widget wiring reads on its own: the picture is one ``widgets.Image``
+whose PNG bytes are replaced in place (no flicker, no figure objects in the notebook).
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+_EXPLICIT = "explicit"
+_INIT_LABELS = {
+    "k-means++": "k-means++",
+    "random": "random",
+    "kmeans": "k-means result",
+    _EXPLICIT: "given start",
+}
+
+
+class _Controls:
+    """Holds the widgets and keeps them in step with the StepThrough."""
+
+    def __init__(self, player):
+        self.player = player
+        self._busy = False  # set while we change widget values ourselves
+        n = len(player)
+
+        def button(description, tooltip):
+            return widgets.Button(description=description, tooltip=tooltip,
+                                  layout=widgets.Layout(width="auto"))
+
+        self.prev = button("Previous step", "Go back one half-step")
+        self.next = button("Next step", "Go forward one half-step")
+        self.reset = button("Reset", "Back to the start")
+        self.play_toggle = widgets.ToggleButton(description="Play", value=False,
+                                                tooltip="Play the half-steps one after another",
+                                                layout=widgets.Layout(width="auto"))
+        self.slider = widgets.IntSlider(value=0, min=0, max=n - 1, step=1,
+                                        description="Half-step", continuous_update=False,
+                                        readout=True, layout=widgets.Layout(width="340px"))
+        # ipywidgets.Play ticks in the browser; it is hidden and driven by the "Play" toggle,
+        # whose accessible name stays "Play" (Play's own buttons are unlabelled icons)
+        self.play = widgets.Play(value=0, min=0, max=n - 1, step=1,
+                                 interval=player.play_interval_ms,
+                                 layout=widgets.Layout(display="none"))
+        widgets.jslink((self.play, "value"), (self.slider, "value"))
+        widgets.jslink((self.play_toggle, "value"), (self.play, "playing"))
+
+        self.title = widgets.Label()
+        self.next_text = widgets.Label()
+        self.objective = widgets.Label()
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.status = widgets.Label()
+
+        # refit controls
+        self.k = widgets.BoundedIntText(value=int(player.fit_kwargs.get("k", 2)), min=1,
+                                        max=max(1, min(len(player.data), 12)), description="k",
+                                        layout=widgets.Layout(width="120px"))
+        self.init = widgets.Dropdown(description="init", layout=widgets.Layout(width="220px"))
+        seed = player.fit_kwargs.get("seed")
+        self.seed = widgets.IntText(value=seed if isinstance(seed, int) else 0,
+                                    description="seed", layout=widgets.Layout(width="150px"))
+        refit_row = [self.k, self.init, self.seed]
+        self.metric = None
+        if player.method != "gmm1d":
+            self.metric = widgets.Dropdown(options=["l2", "l1"], value=player.metric,
+                                           description="metric",
+                                           layout=widgets.Layout(width="150px"))
+            refit_row.append(self.metric)
+        self.dataset = None
+        if player._datasets:
+            self.dataset = widgets.Dropdown(description="dataset",
+                                            layout=widgets.Layout(width="240px"))
+            refit_row.append(self.dataset)
+        self._sync_refit_controls()
+
+        self.prev.on_click(lambda _: self.go(self.slider.value - 1))
+        self.next.on_click(lambda _: self.go(self.slider.value + 1))
+        self.reset.on_click(lambda _: self.go(0))
+        self.slider.observe(lambda change: self.show(change["new"]), names="value")
+        for w in refit_row:
+            w.observe(self._on_refit_control, names="value")
+
+        self.box = widgets.VBox([
+            self.title,
+            self.image,
+            widgets.HBox([self.prev, self.next, self.play_toggle, self.reset, self.slider,
+                          self.play]),
+            self.next_text,
+            self.objective,
+            widgets.HTML("<b>Re-run the fit</b> (changes restart from the first half-step):"),
+            widgets.HBox(refit_row, layout=widgets.Layout(flex_flow="row wrap")),
+            self.status,
+        ])
+        self.show(0)
+
+    # -------------------------------------------------------------- stepping
+
+    def go(self, i):
+        self.play_toggle.value = False
+        i = max(0, min(len(self.player) - 1, int(i)))
+        if i == self.slider.value:
+            self.show(i)
+        else:
+            self.slider.value = i  # the observer redraws
+
+    def show(self, i):
+        p = self.player
+        i = max(0, min(len(p) - 1, int(i)))
+        self.image.value = p.png(i)
+        self.title.value = f"{p.position_text(i)}: {p.title(i)}"
+        self.next_text.value = p.next_text(i)
+        self.objective.value = p.objective_text(i)
+        self.prev.disabled = i == 0
+        self.next.disabled = i == len(p) - 1
+
+    # -------------------------------------------------------------- refitting
+
+    def _sync_refit_controls(self):
+        p = self.player
+        self._busy = True
+        try:
+            choices = p.init_choices()
+            self.init.options = [(_INIT_LABELS.get(c, c), c) for c in choices]
+            init = p.fit_kwargs.get("init", choices[0])
+            self.init.value = init if isinstance(init, str) and init in choices else (
+                _EXPLICIT if _EXPLICIT in choices and not isinstance(init, str) else choices[0])
+            self.k.value = int(p.fit_kwargs.get("k", self.k.value))
+            if self.metric is not None:
+                self.metric.value = p.metric
+            if self.dataset is not None:
+                self.dataset.options = p.dataset_names()
+                self.dataset.value = p.current_dataset()
+        finally:
+            self._busy = False
+
+    def _on_refit_control(self, change):
+        if self._busy:
+            return
+        p = self.player
+        original_data, original_init, original_k = p._original
+        init = self.init.value
+        k = int(self.k.value)
+        dataset = self.dataset.value if self.dataset is not None else None
+        if change["owner"] is self.init and init == _EXPLICIT:
+            # the given start only fits the given data and its k
+            k = int(original_k)
+            dataset = p.dataset_names()[0] if dataset is not None else None
+            for name in p.dataset_names():
+                if p._datasets.get(name) is original_data:
+                    dataset = name
+        elif init == _EXPLICIT and (k != original_k or change["owner"] is self.dataset):
+            init = p.init_choices()[0]  # a new k or data set needs a generated start
+        changes = {"k": k, "seed": int(self.seed.value),
+                   "init": original_init if init == _EXPLICIT else init}
+        if self.metric is not None:
+            changes["metric"] = self.metric.value
+        if dataset is not None:
+            changes["dataset"] = dataset
+        try:
+            p.refit(**changes)
+        except (ValueError, TypeError) as err:
+            self.status.value = f"Could not re-run the fit: {err}"
+            self._sync_refit_controls()
+            return
+        self.status.value = ""
+
+    def refresh(self):
+        """Called by StepThrough.refit: a new history, shown from its first half-step."""
+        n = len(self.player)
+        self._sync_refit_controls()
+        self.play_toggle.value = False
+        self.play.max = n - 1
+        self.slider.max = n - 1
+        if self.slider.value == 0:
+            self.show(0)
+        else:
+            self.slider.value = 0
+
+
+def build_widget(player):
+    """Return ``(box, controls)``: the VBox to display and the object that drives it."""
+    controls = _Controls(player)
+    return controls.box, controls

@@ -1,0 +1,642 @@
+"""Step through a fit's half-steps: live widgets in a kernel, a kernel-free player on the web.
+
+One display call serves both audiences. :func:`step_through` runs a fit and returns a
+:class:`StepThrough`, whose ``_repr_mimebundle_`` holds
+
+* ``application/vnd.jupyter.widget-view+json``: the live ipywidgets view (JupyterLab,
+  Notebook 7, VS Code) with "Previous step" / "Next step" / "Play" / "Reset" buttons, a
+  half-step slider, the next step in words, the objective, and controls that re-run the fit;
+* ``text/html``: a self-contained player (pre-rendered PNG frames, plain buttons and a range
+  slider, inline JavaScript, nothing loaded from outside) that the website shows;
+* ``text/plain``: a short, stable line such as ``StepThrough(kmeans, 12 half-steps)``.
+
+Both views draw the fit's own ``history`` with :mod:`algos.plotting`: nothing is re-computed
+for display. Frames are drawn on one :class:`matplotlib.figure.Figure` owned by the player,
+never through pyplot, so no figure leaks into the notebook.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
+from PIL import Image
+
+from . import plotting
+from ._results import ClusterStep, MixtureStep
+
+#: The methods a step-through can show, with the names used in captions.
+METHODS = {"kmeans": "K-means", "kmedoids": "K-medoids", "gmm1d": "Gaussian-mixture EM"}
+
+# What each half-step does, said before it happens ("Next: ...").
+_NEXT = {
+    ("kmeans", "E"): "E-step, reassign every point to its nearest centre",
+    ("kmeans", "M"): "M-step, move every centre to the mean of its points",
+    ("kmedoids", "E"): "E-step, reassign every point to its nearest medoid",
+    ("kmedoids", "M"): (
+        "M-step, make each cluster's medoid the member with the smallest total distance "
+        "to the other members"
+    ),
+    ("kmedoids", "M", "all"): (
+        "M-step, make each cluster's medoid the point (among all points) with the smallest "
+        "total distance to the cluster's members"
+    ),
+    ("gmm1d", "E"): "E-step, compute every point's responsibilities from the current parameters",
+    ("gmm1d", "M"): "M-step, re-estimate weights, means and sigmas from the responsibilities",
+}
+_FIRST_E = {
+    "kmeans": "E-step, assign every point to its nearest centre",
+    "kmedoids": "E-step, assign every point to its nearest medoid",
+    "gmm1d": _NEXT[("gmm1d", "E")],
+}
+_INIT_CHOICES = {
+    "kmeans": ("k-means++", "random"),
+    "kmedoids": ("k-means++", "random"),
+    "gmm1d": ("kmeans", "random"),
+}
+_EXPLICIT = "explicit"
+_GIVEN = "(given data)"
+
+_PLAYER_DIR = Path(__file__).resolve().parent
+_ids = Counter()  # how often each player content was rendered: makes ids unique yet reproducible
+
+
+def _wipe(ax):
+    """Remove everything drawn on ``ax`` but keep the Axes and its tick objects.
+
+    ``Axes.clear`` would rebuild the ticks, and making tick objects is a large part of a
+    redraw; the plotting functions set limits, locators and labels again anyway.
+    """
+    for artist in (*ax.images, *ax.collections, *ax.lines, *ax.patches, *ax.texts):
+        artist.remove()
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    ax.set_title("")
+    ax.dataLim.set_points(Bbox.null().get_points())
+    ax.ignore_existing_data_limits = True
+    ax.relim()
+
+
+def _moving_artists(ax):
+    """What changes from frame to frame: all but the axis objects (ticks, labels) and the
+    Axes background; spines are redrawn so that they stay on top of the shading."""
+    still = {ax.xaxis, ax.yaxis, ax.patch}
+    return [a for a in ax.get_children() if a not in still and a.get_visible()]
+
+
+def _axes_signature(ax):
+    # everything the still background depends on
+    return (ax.get_position().bounds, ax.get_xlim(), ax.get_ylim(),
+            tuple(ax.get_xticks()), tuple(ax.get_yticks()), ax.get_xlabel(), ax.get_ylabel())
+
+
+def _fit(method, data, fit_kwargs):
+    # imported here so that plotting a hand-made history does not need the algorithms
+    if method == "kmeans":
+        from . import kmeans as module
+    elif method == "kmedoids":
+        from . import kmedoids as module
+    else:
+        from . import gmm1d as module
+    return module.fit(data, **fit_kwargs)
+
+
+def _check_method(method):
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    return method
+
+
+def _check_datasets(datasets):
+    if datasets is None:
+        return {}
+    if not isinstance(datasets, dict):
+        raise TypeError(f"datasets must be a dict of name -> data array, got {type(datasets).__name__}")
+    for name in datasets:
+        if not isinstance(name, str):
+            raise TypeError(f"datasets keys must be str names, got {name!r}")
+    return dict(datasets)
+
+
+def step_through(method, data, *, datasets=None, **fit_kwargs):
+    """Fit ``data`` with ``method`` and return a step-through of every half-step.
+
+    Parameters
+    ----------
+    method : {"kmeans", "kmedoids", "gmm1d"}
+        Which algorithm's ``fit`` to run.
+    data : array_like
+        ``X`` of shape (n, 2) for K-means and K-medoids, ``x`` of shape (n,) for EM.
+    datasets : dict of str to array_like, optional
+        Data sets the live widget offers in its "dataset" menu (``data`` is preselected when
+        it is one of them, by identity or equal values).
+    **fit_kwargs
+        Passed to the method's ``fit`` (``k``, ``init``, ``metric``, ``seed``, ``max_iter``,
+        ...). ``k`` is required.
+
+    Returns
+    -------
+    StepThrough
+        ``.result`` is the fit result and ``.frames`` its ``history``. Displayed as a cell's
+        value, it is a live widget in a kernel and a kernel-free player on the website.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an unknown ``method``, a bad ``datasets`` mapping, or anything ``fit`` rejects.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from algos import stepper
+    >>> X = np.array([[0., -6.], [4., 4.], [0., 0.], [-5., 2.]])
+    >>> player = stepper.step_through("kmeans", X, k=2, init=X[[3, 0]])
+    >>> player
+    StepThrough(kmeans, 5 half-steps)
+    >>> player.frames[-1].kind, player.result.converged
+    ('E', True)
+    """
+    method = _check_method(method)
+    datasets = _check_datasets(datasets)
+    if "k" not in fit_kwargs:
+        raise TypeError("step_through() needs k=... (the number of clusters or components)")
+    result = _fit(method, data, fit_kwargs)
+    return StepThrough(method, data, result, datasets=datasets, fit_kwargs=fit_kwargs)
+
+
+class StepThrough:
+    """A fit's half-steps, shown as a live widget or as a kernel-free HTML player.
+
+    Usually made by :func:`step_through`; construct it directly to show a result (or a
+    hand-made history) you already have.
+
+    Parameters
+    ----------
+    method : {"kmeans", "kmedoids", "gmm1d"}
+    data : array_like
+        The data ``result`` was fitted on.
+    result : object
+        A fit result: anything with a ``history`` (tuple of ClusterStep / MixtureStep), and
+        optionally ``converged`` and ``n_iter``.
+    datasets : dict, optional
+        Named data sets for the live widget's dataset menu.
+    fit_kwargs : dict, optional
+        The keywords ``result`` was fitted with; the live widget's refit controls start from
+        them.
+
+    Attributes
+    ----------
+    method : str
+    data : ndarray
+    result : object
+        The fit shown now (the refit controls replace it).
+    frames : tuple of ClusterStep or MixtureStep
+        ``result.history``.
+    max_html_frames : int
+        Longest history the HTML player embeds in full; a longer one shows its first
+        ``max_html_frames - 2`` half-steps and its last two (the page stays small).
+    html_dpi, live_dpi : float
+        Resolution of the website frames and of the live widget's picture.
+    play_interval_ms : int
+        Time between frames when playing.
+    """
+
+    max_html_frames = 40
+    html_dpi = 80
+    live_dpi = 90
+    html_colors = 96
+    figsize = (9.6, 4.3)
+    play_interval_ms = 800
+
+    def __init__(self, method, data, result, *, datasets=None, fit_kwargs=None):
+        self.method = _check_method(method)
+        self._datasets = _check_datasets(datasets)
+        self.fit_kwargs = dict(fit_kwargs or {})
+        history = getattr(result, "history", None)
+        if not history:
+            raise ValueError("result must have a non-empty history (a fit result's .history)")
+        want = MixtureStep if self.method == "gmm1d" else ClusterStep
+        if not all(isinstance(s, want) for s in history):
+            raise TypeError(f"result.history of a {self.method} fit must hold {want.__name__}s")
+        self._original = (data, self.fit_kwargs.get("init"), self.fit_kwargs.get("k"))
+        self._set_fit(data, result)
+        self._figure = None
+        self._background = None
+        self._background_signature = None
+        self._widget = None
+        self._controls = None
+
+    # ------------------------------------------------------------------ state
+
+    def _set_fit(self, data, result):
+        self.data = np.asarray(data, dtype=float)
+        self.result = result
+        self._cache = {}
+        self._background_signature = None
+        self._layout = self._fixed_limits()
+
+    @property
+    def frames(self):
+        """The half-steps shown: ``result.history``."""
+        return tuple(self.result.history)
+
+    @property
+    def metric(self):
+        """Metric of the fit (``"l2"`` unless ``metric=`` was given); None for EM."""
+        if self.method == "gmm1d":
+            return None
+        return self.fit_kwargs.get("metric", "l2")
+
+    def __len__(self):
+        return len(self.result.history)
+
+    def __repr__(self):
+        return f"StepThrough({self.method}, {len(self)} half-steps)"
+
+    def _fixed_limits(self):
+        # the same axes for every frame, so stepping never makes the picture jump
+        history = self.result.history
+        if self.method == "gmm1d":
+            xlim = plotting.mixture_xlim(self.data, history)
+            ymax = 1.15 * max(plotting.mixture_peak(s, xlim) for s in history)
+            if self.data.size >= 20:
+                counts, edges = np.histogram(self.data, bins="auto", density=True)
+                ymax = max(ymax, 1.15 * float(counts.max()))
+            return {"xlim": xlim, "ymax": ymax}
+        return {"extent": plotting.cluster_extent(self.data, [s.centers for s in history])}
+
+    # ------------------------------------------------------------------ words
+
+    def title(self, i):
+        """Where half-step ``i`` is, e.g. "Iteration 3, after the M-step: centres moved"."""
+        history = self.result.history
+        return plotting.describe_step(history[i], history[i - 1] if i > 0 else None)
+
+    def next_text(self, i):
+        """What the half-step after ``i`` will do ("Next: E-step, ..."), or why none comes."""
+        history = self.result.history
+        if i >= len(history) - 1:
+            n_iter = getattr(self.result, "n_iter", history[-1].iteration)
+            its = f"{n_iter} iteration{'s' if n_iter != 1 else ''}"
+            if getattr(self.result, "converged", False):
+                return f"Done: converged after {its}; another step would change nothing."
+            return f"Done: stopped after {its} (max_iter) before converging."
+        kind = history[i].kind
+        if kind == "init":
+            return "Next: " + _FIRST_E[self.method]
+        nxt = "M" if kind == "E" else "E"
+        key = (self.method, nxt)
+        if key == ("kmedoids", "M") and self.fit_kwargs.get("medoids_from") == "all":
+            key = ("kmedoids", "M", "all")
+        return "Next: " + _NEXT[key]
+
+    def objective_text(self, i):
+        """The objective of half-step ``i`` in words, e.g. "Log-likelihood: -24.5125"."""
+        value = self.result.history[i].objective
+        if self.method == "gmm1d":
+            name = "Log-likelihood"
+        elif self.method == "kmedoids":
+            name = f"Cost (sum of {self.metric} distances)"
+        elif self.metric == "l1":
+            name = "Objective (sum of l1 distances)"
+        else:
+            name = "Objective (sum of squared distances)"
+        if value is None:
+            return f"{name}: not defined yet (no point is assigned)"
+        return f"{name}: {value:.6g}"
+
+    def position_text(self, i):
+        """``"Half-step 3 of 12"``."""
+        return f"Half-step {i + 1} of {len(self)}"
+
+    def alt_text(self, i):
+        """A sentence describing frame ``i`` for readers who cannot see it."""
+        step = self.result.history[i]
+        n = self.data.shape[0]
+        what = METHODS[self.method]
+        parts = [f"{what} on {n} points, {self.position_text(i).lower()}: {self.title(i)}."]
+        if isinstance(step, MixtureStep):
+            comps = "; ".join(
+                f"component {j}: weight {w:.2f}, mean {m:.2f}, sigma {s:.2f}"
+                for j, (w, m, s) in enumerate(zip(step.weights, step.means, step.sigmas))
+            )
+            parts.append(f"Curves of {len(step.means)} weighted normal components ({comps}) "
+                         "and their sum; below the axis each point's responsibilities.")
+        else:
+            k = len(step.centers)
+            label = "Medoids" if step.medoid_indices is not None else "Centres"
+            where = ", ".join(f"({c[0]:.2f}, {c[1]:.2f})" for c in np.asarray(step.centers)[:8])
+            parts.append(f"{label} of the {k} clusters at {where}{' ...' if k > 8 else ''}; "
+                         "points coloured by cluster over shaded nearest-centre regions.")
+        parts.append(self.objective_text(i) + ".")
+        return " ".join(parts)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _get_figure(self):
+        if self._figure is None:
+            fig = Figure(figsize=self.figsize)
+            FigureCanvasAgg(fig)
+            axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1.0]})
+            fig.subplots_adjust(left=0.065, right=0.985, bottom=0.22, top=0.91, wspace=0.27)
+            self._figure = (fig, axes)
+        fig = self._figure[0]
+        # one legend for the figure, outside the axes: it does not change between frames, so
+        # it is part of the still background and costs nothing per frame
+        if getattr(fig, "_algos_legend_key", None) != self._legend_key():
+            for old in list(fig.legends):
+                old.remove()
+            handles = self._legend_handles()
+            fig.legend(handles=handles, loc="lower center", ncol=len(handles),
+                       fontsize=7, frameon=False, handletextpad=0.3, columnspacing=1.2)
+            fig._algos_legend_key = self._legend_key()
+        return self._figure
+
+    def _legend_key(self):
+        first = self.result.history[0]
+        k = len(first.means) if isinstance(first, MixtureStep) else len(first.centers)
+        return (self.method, k, self.method == "gmm1d" and self.data.size >= 20)
+
+    def _legend_handles(self):
+        method, k, histogram = self._legend_key()
+        if method == "gmm1d":
+            left = plotting.mixture_legend_handles(k, histogram)
+        else:
+            left = plotting.cluster_legend_handles(medoids=method == "kmedoids", moved=True)
+        return left + plotting.objective_legend_handles()
+
+    def draw(self, i):
+        """Draw half-step ``i`` on the player's own figure and return that Figure.
+
+        The left panel is :func:`algos.plotting.plot_clusters` or
+        :func:`~algos.plotting.plot_mixture`, the right one
+        :func:`~algos.plotting.plot_objective` with half-step ``i`` marked. The artists are
+        replaced, the Axes (and their tick objects) are reused.
+        """
+        history = self.result.history
+        i = int(i)
+        if not 0 <= i < len(history):
+            raise IndexError(f"half-step index must be in [0, {len(history) - 1}], got {i}")
+        fig, (left, right) = self._get_figure()
+        _wipe(left)
+        _wipe(right)
+        plotting.plot_step(history, i, self.data, ax=left, metric=self.metric or "l2",
+                           legend=False, **self._layout)
+        step = history[i]
+        if isinstance(step, MixtureStep):
+            # the parameters, which the static figure legend cannot carry
+            params = "\n".join(
+                f"{j}: w={w:.2f}  $\\mu$={m:.2f}  $\\sigma$={sd:.2f}"
+                for j, (w, m, sd) in enumerate(zip(step.weights, step.means, step.sigmas))
+            )
+            left.text(0.015, 0.97, params, transform=left.transAxes, va="top", fontsize=7,
+                      bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#bbbbbb", alpha=0.85),
+                      zorder=6)
+        text = self.objective_text(i)
+        plotting.plot_objective(history, current=i, ax=right, legend=False,
+                                title=text.replace(": ", ":\n", 1) if len(text) > 38 else text)
+        right.title.set_fontsize(9)
+        return fig
+
+    def _render(self, i, dpi):
+        """Draw frame ``i`` and rasterise it; return the Agg canvas.
+
+        Drawing text (tick labels, axis labels) is most of matplotlib's time, and between
+        two frames of one fit only the data, titles and legends change. So the still parts
+        are rasterised once into a background (while the frame's layout stays the same) and
+        each frame pastes it and draws only its own artists, in zorder as Axes.draw would.
+        """
+        fig = self.draw(i)
+        fig.set_dpi(dpi)
+        canvas = fig.canvas
+        axes = fig.axes
+        signature = (dpi, tuple(fig.get_size_inches()), tuple(_axes_signature(ax) for ax in axes))
+        moving = [_moving_artists(ax) for ax in axes]
+        if signature != self._background_signature:
+            for artists in moving:
+                for a in artists:
+                    a._algos_visible = a.get_visible()
+                    a.set_visible(False)
+            canvas.draw()
+            for artists in moving:
+                for a in artists:
+                    a.set_visible(a._algos_visible)
+            self._background = canvas.copy_from_bbox(fig.bbox)
+            self._background_signature = signature
+        canvas.restore_region(self._background)
+        renderer = canvas.get_renderer()
+        for ax in axes:
+            # Axes.draw places the title; drawn on its own it keeps a stale place (it was
+            # laid out while hidden). Nothing sits above our axes, so the default is right.
+            ax.title.set_position((0.5, 1.0))
+        for artists in moving:
+            for a in sorted(artists, key=lambda a: a.get_zorder()):
+                a.draw(renderer)
+        return canvas
+
+    def png(self, i, *, compact=False):
+        """Frame ``i`` as PNG bytes.
+
+        Parameters
+        ----------
+        i : int
+            Half-step index.
+        compact : bool
+            False: the live widget's frame (``live_dpi``, fast to encode). True: the website's
+            frame (``html_dpi``, reduced to ``html_colors`` colours, a few times smaller).
+
+        Returns
+        -------
+        bytes
+            The same drawing gives the same bytes: no date or software tag is written.
+        """
+        key = (int(i), bool(compact))
+        if key in self._cache:
+            return self._cache[key]
+        canvas = self._render(i, self.html_dpi if compact else self.live_dpi)
+        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(),
+                                 "raw", "RGBA", 0, 1).convert("RGB")
+        out = io.BytesIO()
+        if compact:
+            image = image.quantize(self.html_colors, method=Image.Quantize.MEDIANCUT,
+                                   dither=Image.Dither.NONE)
+            image.save(out, format="PNG", optimize=True)
+        else:
+            image.save(out, format="PNG", compress_level=1)
+        self._cache[key] = data = out.getvalue()
+        return data
+
+    # ------------------------------------------------------------------ website player
+
+    def html_frame_indices(self):
+        """Indices of the half-steps the HTML player embeds (all, or the first and last ones)."""
+        n = len(self)
+        cap = max(int(self.max_html_frames), 3)
+        if n <= cap:
+            return list(range(n))
+        return list(range(cap - 2)) + [n - 2, n - 1]
+
+    def to_html(self):
+        """The kernel-free player: one self-contained ``<div>`` with frames, controls and script.
+
+        Returns
+        -------
+        str
+            HTML with the frames as base64 PNGs, real ``<button>`` elements named "Previous
+            step", "Next step", "Play" and "Reset", an ``<input type="range">`` slider, the
+            caption, the next step and the objective in text, alt text on every frame, and
+            inline JavaScript. It loads nothing from outside, so it works from ``file://``.
+            Its element id is derived from the content plus a per-process counter: unique on
+            a page, and the same on every fresh re-execution of a notebook.
+        """
+        indices = self.html_frame_indices()
+        frames = []
+        for pos, i in enumerate(indices):
+            src = "data:image/png;base64," + base64.b64encode(self.png(i, compact=True)).decode()
+            frames.append({
+                "src": src,
+                "alt": self.alt_text(i),
+                "title": self.title(i),
+                "next": self.next_text(i),
+                "objective": self.objective_text(i),
+                "position": self.position_text(i),
+            })
+        digest = hashlib.sha1(
+            json.dumps([self.method, frames], sort_keys=True).encode()
+        ).hexdigest()[:12]
+        _ids[digest] += 1
+        pid = f"algos-player-{digest}-{_ids[digest]}"
+        first = frames[0]
+        payload = [dict(f) for f in frames]
+        payload[0]["src"] = None  # already in the <img>: do not embed it twice
+        data = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
+        note = ""
+        if len(indices) < len(self):
+            note = (f'<p class="algos-player-note">Showing half-steps 1 to {indices[-3] + 1} and '
+                    f"the last two of {len(self)}; run the notebook to step through all.</p>")
+        width, height = Image.open(io.BytesIO(self.png(indices[0], compact=True))).size
+        css = (_PLAYER_DIR / "_player.css").read_text()
+        js = (_PLAYER_DIR / "_player.js").read_text()
+        js = js.replace("__ID__", pid).replace("__INTERVAL__", str(int(self.play_interval_ms)))
+        esc = html.escape
+        label = f"Step-through of {METHODS[self.method]}"
+        return (
+            f'<div class="algos-player" id="{pid}" role="group" aria-label="{esc(label)}">\n'
+            f"<style>{css}</style>\n"
+            f'<figure><img src="{first["src"]}" alt="{esc(first["alt"])}" width="{width}" '
+            f'height="{height}">\n'
+            f'<figcaption aria-live="polite">{esc(first["title"])}</figcaption></figure>\n'
+            f'<div class="algos-player-controls">'
+            f'<button type="button" data-act="prev" title="Go back one half-step" disabled>'
+            f"Previous step</button>"
+            f'<button type="button" data-act="next" title="Go forward one half-step">Next step</button>'
+            f'<button type="button" data-act="play" aria-pressed="false" '
+            f'title="Play the half-steps one after another">Play</button>'
+            f'<button type="button" data-act="reset" title="Back to the start">Reset</button>'
+            f'<input type="range" min="0" max="{len(frames) - 1}" step="1" value="0" '
+            f'aria-label="Half-step">'
+            f'<output aria-live="off">{esc(first["position"])}</output></div>\n'
+            f'<p class="algos-player-next">{esc(first["next"])}</p>\n'
+            f'<p class="algos-player-objective">{esc(first["objective"])}</p>\n{note}'
+            f'<script type="application/json">{data}</script>\n'
+            f"<script>{js}</script>\n</div>"
+        )
+
+    def _repr_html_(self):
+        return self.to_html()
+
+    # ------------------------------------------------------------------ live widget
+
+    def widget(self):
+        """The live ipywidgets view (built once, then reused).
+
+        Returns
+        -------
+        ipywidgets.VBox
+            Buttons "Previous step", "Next step", "Play" and "Reset", a half-step slider, the
+            title, the next step and the objective as text, the picture (one PNG image
+            redrawn in place), and refit controls: k, initialisation, seed, metric (K-means
+            and K-medoids) and dataset (when ``datasets`` was given).
+        """
+        if self._widget is None:
+            from ._stepper_widget import build_widget
+
+            self._widget, self._controls = build_widget(self)
+        return self._widget
+
+    def refit(self, **changes):
+        """Re-run the fit with some keywords changed and show the new history from its start.
+
+        Parameters
+        ----------
+        **changes
+            ``fit`` keywords to change (``k``, ``init``, ``seed``, ``metric``, ...), and
+            ``dataset``: the name of one of ``datasets`` (or ``"(given data)"``).
+
+        Returns
+        -------
+        StepThrough
+            ``self``, now showing the new fit (``.result`` and ``.frames`` are replaced).
+        """
+        data = self.data
+        if "dataset" in changes:
+            name = changes.pop("dataset")
+            if name == _GIVEN:
+                data = self._original[0]
+            elif name in self._datasets:
+                data = self._datasets[name]
+            else:
+                raise ValueError(f"dataset must be one of {self.dataset_names()}, got {name!r}")
+        kwargs = dict(self.fit_kwargs)
+        kwargs.update(changes)
+        result = _fit(self.method, data, kwargs)
+        self.fit_kwargs = kwargs
+        self._set_fit(data, result)
+        if self._controls is not None:
+            self._controls.refresh()
+        return self
+
+    def dataset_names(self):
+        """Names for the dataset menu; ``"(given data)"`` first unless ``data`` is one of them."""
+        names = list(self._datasets)
+        if self.current_dataset() == _GIVEN:
+            names.insert(0, _GIVEN)
+        return names
+
+    def current_dataset(self):
+        """Name of the data shown now (``"(given data)"`` if it is not one of ``datasets``)."""
+        for name, d in self._datasets.items():
+            if d is self.data or (np.shape(d) == self.data.shape
+                                  and np.array_equal(np.asarray(d, float), self.data)):
+                return name
+        return _GIVEN
+
+    def init_choices(self):
+        """Initialisations the widget offers: the method's named ones, plus ``"explicit"``
+        when the original call passed explicit starting parameters."""
+        choices = list(_INIT_CHOICES[self.method])
+        if not isinstance(self._original[1], str) and self._original[1] is not None:
+            choices.append(_EXPLICIT)
+        return choices
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {"text/plain": repr(self), "text/html": self.to_html()}
+        try:
+            widget = self.widget()
+        except ImportError:  # no ipywidgets: the HTML player still works
+            return bundle
+        bundle["application/vnd.jupyter.widget-view+json"] = {
+            "version_major": 2,
+            "version_minor": 0,
+            "model_id": widget.model_id,
+        }
+        return bundle
