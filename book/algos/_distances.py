@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Points per block: 16,384 float64 values (128 kB) per temporary stays in the L2 cache.
-BLOCK = 16_384
+#: Points per block: 32,768 float64 values (256 kB) per temporary stay in the L2 cache.
+BLOCK = 32_768
 
 #: Candidate costs within this relative distance of the minimum count as tied (see ``argmin_tie``).
 TIE_RTOL = 1e-12
 
 
-def blocks(n, size=BLOCK):
-    """Slices that cut range(n) into consecutive blocks of at most ``size``."""
+def blocks(n, size=None):
+    """Slices that cut range(n) into consecutive blocks of at most ``size`` (default BLOCK)."""
+    size = BLOCK if size is None else size
     return [slice(start, min(start + size, n)) for start in range(0, n, size)]
 
 
@@ -52,38 +53,62 @@ def nearest_center(Xt, C, metric):
     running minimum; a centre replaces the current best only if it is strictly closer, so ties
     go to the lowest index, exactly as ``np.argmin`` would break them.
     """
+    labels, best, _ = _scan_centers(Xt, C, metric, second=False)
+    return labels, best
+
+
+def two_nearest(Xt, C):
+    """Like :func:`nearest_center` (metric "l2") but also the second-smallest squared distance.
+
+    Returns ``(labels, best, second)``; ``second`` is inf when there is one centre.
+    """
+    return _scan_centers(Xt, C, "l2", second=True)
+
+
+def _scan_centers(Xt, C, metric, second):
     d, n = Xt.shape
     labels = np.zeros(n, dtype=np.intp)
     best = np.empty(n)
+    runner_up = np.full(n, np.inf) if second else None
     size = min(n, BLOCK)
     dist, tmp = np.empty(size), np.empty(size)
     closer = np.empty(size, dtype=bool)
+    moved = np.empty(size, dtype=np.intp)
     for sl in blocks(n):
         m = sl.stop - sl.start
         xb, bb, lb = Xt[:, sl], best[sl], labels[sl]
         _distance_to_point(xb, C[0], metric, out=bb, tmp=tmp[:m])
         for j in range(1, C.shape[0]):
             dj = _distance_to_point(xb, C[j], metric, out=dist[:m], tmp=tmp[:m])
-            cj = np.less(dj, bb, out=closer[:m])
-            np.copyto(bb, dj, where=cj)
-            np.copyto(lb, j, where=cj)
-    return labels, best
+            cj = np.less(dj, bb, out=closer[:m])  # strictly closer: ties keep the lower index
+            if second:
+                sb = runner_up[sl]
+                np.minimum(sb, np.maximum(bb, dj, out=tmp[:m]), out=sb)
+            np.minimum(bb, dj, out=bb)
+            # Centres are scanned in increasing j and every current label is below j, so
+            # "label = j where closer" is max(label, j * closer): no slow masked copy.
+            np.maximum(lb, np.multiply(cj, j, out=moved[:m]), out=lb)
+    return labels, best, runner_up
 
 
-def distance_to_assigned(Xt, C, labels, metric):
-    """Squared l2 (or l1) distance of every point to its assigned centre ``C[labels]``."""
+def distance_to_assigned(Xt, C, labels, metric, out=None):
+    """Squared l2 (or l1) distance of every point to its assigned centre ``C[labels]``.
+
+    ``labels`` must already be valid indices into C (mode="clip" skips a second bounds
+    check). ``out``, if given, receives the result (reusing it saves fresh memory per call).
+    """
     d, n = Xt.shape
-    out = np.empty(n)
-    tmp = np.empty(n)
+    out = np.empty(n) if out is None else out
+    tmp = np.empty(n) if d > 1 else None
     for j in range(d):
-        np.subtract(Xt[j], C[labels, j], out=tmp)
+        target = out if j == 0 else tmp
+        np.take(np.ascontiguousarray(C[:, j]), labels, out=target, mode="clip")
+        np.subtract(Xt[j], target, out=target)
         if metric == "l2":
-            np.square(tmp, out=tmp)
+            np.square(target, out=target)
         else:
-            np.abs(tmp, out=tmp)
-        if j == 0:
-            out[:] = tmp
-        else:
+            np.abs(target, out=target)
+        if j > 0:
             out += tmp
     return out
 
