@@ -1,0 +1,64 @@
+# Clustering by Alternating Optimisation: build, test and use the book.
+#
+#   make book      build the website into _build/html (creates .venv on first use)
+#   make test      build, then run every test: unit, notebooks (nbval), homework, browser
+#   make serve     serve the built site on http://127.0.0.1:8000
+#   make lab       JupyterLab on book/, for class use
+#   make student   write student notebooks (solutions removed) to _build/student/ (FORCE=1 to
+#                  overwrite notebooks someone has edited)
+#   make grade NB=path/to/notebook.ipynb   grade a student's notebook
+#   make clean     remove _build/ (site, execution cache, student notebooks) and test caches
+
+# The top level has a folder named book/: without .PHONY, `make book` would do nothing.
+.PHONY: book test serve lab student grade clean
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.requirements-installed
+SITE   := _build/html
+PORT   ?= 8000
+# pytest arguments for `make test`, e.g. `make test PYTEST_ARGS="-x tests/test_site.py"`.
+PYTEST_ARGS ?=
+
+# JupyterLab refuses to run as root unless told to.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+
+# Install (again) only when the pinned requirements change; requirements.txt pulls in
+# constraints.txt, which pins every transitive dependency.
+$(STAMP): requirements.txt constraints.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@echo
+	@echo "The book is built. Open file://$(CURDIR)/$(SITE)/index.html"
+	@echo "or run 'make serve' and browse http://127.0.0.1:$(PORT)/"
+
+test: book
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+serve:
+	@test -f $(SITE)/index.html || { echo "No site in $(SITE): run 'make book' first."; exit 2; }
+	@echo "Serving $(SITE) on http://127.0.0.1:$(PORT)/ (Ctrl+C stops)"
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(SITE)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=book $(ALLOW_ROOT)
+
+# The homework tool runs from the repository root with book/ on the import path, so
+# NB=... is a path relative to where you typed `make`.
+student: $(STAMP)
+	PYTHONPATH=book $(PY) -m algos.homework student $(if $(filter 1 yes true,$(FORCE)),--force)
+
+grade: $(STAMP)
+	@test -n "$(NB)" || { echo "Usage: make grade NB=path/to/notebook.ipynb"; exit 2; }
+	PYTHONPATH=book $(PY) -m algos.homework grade "$(NB)"
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis
