@@ -1,0 +1,228 @@
+"""Shared pytest fixtures: the built website, a local web server and an offline browser.
+
+The browser fixtures are meant for every test that drives the site or JupyterLab:
+
+* ``built_site``: the ``_build/html`` folder (fails with a clear message if it is missing);
+* ``site_url``: that folder served on ``http://127.0.0.1:<ephemeral port>`` for the session;
+* ``browser_context``: a headless Debian Chromium (``/usr/bin/chromium``) driven by
+  playwright, with a fresh profile;
+* ``offline_page``: a new page in that context on which every request that does not go to
+  127.0.0.1/localhost is aborted and recorded in ``page.outside_requests``; console errors and
+  uncaught exceptions are recorded in ``page.console_errors``.
+
+A missing build or a missing Chromium is a test *failure*, never a skip: on CI (``CI=true``)
+a skipped browser test would report an untested site as passing.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SITE_DIR = REPO / "_build" / "html"
+SCREENSHOT_DIR = REPO / "_build" / "screenshots"
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def is_local_url(url: str) -> bool:
+    """Return True for a request the offline site may make (same machine, or inline data).
+
+    Parameters
+    ----------
+    url : str
+        The requested URL.
+
+    Returns
+    -------
+    bool
+        True for ``data:``, ``blob:`` and ``about:`` URLs and for http(s)/ws(s) URLs whose
+        host is 127.0.0.1, localhost or ::1; False for everything else.
+    """
+    parts = urlsplit(url)
+    if parts.scheme in {"data", "blob", "about"}:
+        return True
+    if parts.scheme in {"http", "https", "ws", "wss"}:
+        return parts.hostname in LOCAL_HOSTS
+    return False
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Static file handler that does not log every request to stderr."""
+
+    def log_message(self, format, *args):  # noqa: A002 - signature fixed by the base class
+        pass
+
+
+class StaticServer:
+    """Serve a folder on 127.0.0.1 at an ephemeral port, in a background thread.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The folder to serve.
+
+    Examples
+    --------
+    >>> with StaticServer(Path("_build/html")) as url:  # doctest: +SKIP
+    ...     print(url)
+    http://127.0.0.1:40123/
+    """
+
+    def __init__(self, root: Path):
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL, ending in a slash."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def __enter__(self) -> str:
+        self._thread.start()
+        return self.url
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=10)
+
+
+def require(condition: bool, message: str) -> None:
+    """Fail the test (never skip) with `message` unless `condition` holds."""
+    if not condition:
+        pytest.fail(message + (" [CI=true]" if ON_CI else ""), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def built_site() -> Path:
+    """The built website folder; fails if `make book` has not produced it."""
+    require(
+        (SITE_DIR / "index.html").is_file(),
+        f"The website is not built: {SITE_DIR / 'index.html'} is missing. Run `make book` "
+        "(or `make test`, which builds first).",
+    )
+    return SITE_DIR
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site: Path):
+    """The built site served on 127.0.0.1 for the whole session."""
+    with StaticServer(built_site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """Folder for page screenshots people review (`_build/screenshots/`)."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOT_DIR
+
+
+@pytest.fixture(scope="session")
+def browser_context():
+    """A headless Chromium context with a fresh, temporary user-data-dir."""
+    require(
+        CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK),
+        f"Chromium not found at {CHROMIUM}. Install it (Debian: `apt-get install chromium`) "
+        "or set CHROMIUM=/path/to/chromium. Browser tests cannot be skipped.",
+    )
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    try:
+        with sync_playwright() as pw:
+            context = pw.chromium.launch_persistent_context(
+                profile,
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1280, "height": 900},
+                service_workers="block",
+            )
+            try:
+                yield context
+            finally:
+                context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def open_offline_page(context):
+    """Open a page that blocks and records every non-local request and every console error.
+
+    Parameters
+    ----------
+    context : playwright.sync_api.BrowserContext
+        The browser context to open the page in.
+
+    Returns
+    -------
+    playwright.sync_api.Page
+        The page, with two extra list attributes: ``outside_requests`` (URLs that were
+        requested from anywhere but this machine; each was aborted) and ``console_errors``
+        (console messages of type "error", uncaught page exceptions and HTTP
+        responses with status 400 or more). Each outside URL
+        is listed once, however often it was requested.
+    """
+    page = context.new_page()
+    page.outside_requests = []
+    page.console_errors = []
+
+    def route(route):
+        url = route.request.url
+        if is_local_url(url):
+            route.continue_()
+        else:
+            if url not in page.outside_requests:
+                page.outside_requests.append(url)
+            route.abort("blockedbyclient")
+
+    def on_request(request):
+        # Belt and braces: anything that bypassed routing is still counted.
+        if not is_local_url(request.url) and request.url not in page.outside_requests:
+            page.outside_requests.append(request.url)
+
+    page.route("**/*", route)
+    page.on("request", on_request)
+    page.on(
+        "console",
+        lambda msg: page.console_errors.append(f"console.{msg.type}: {msg.text}")
+        if msg.type == "error"
+        else None,
+    )
+    page.on("pageerror", lambda exc: page.console_errors.append(f"uncaught: {exc}"))
+    page.on(
+        "response",
+        lambda r: page.console_errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
+    )
+    return page
+
+
+@pytest.fixture
+def offline_page(browser_context):
+    """A fresh offline page (see `open_offline_page`), closed after the test."""
+    page = open_offline_page(browser_context)
+    yield page
+    page.close()

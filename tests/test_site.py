@@ -1,0 +1,316 @@
+"""Browser tests of the built website (issue 2): offline, typeset, navigable, searchable.
+
+Every HTML page of ``_build/html`` is opened in headless Chromium with every non-local request
+blocked. Each page is visited once; the checks below read the recorded visit. A full-page
+screenshot of every page is saved in ``_build/screenshots/`` for people to review.
+
+``test_the_checks_catch_violations`` runs the same visit on a deliberately broken page (a CDN
+script, raw TeX, a console error) so that a checker that silently stopped working fails too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import yaml
+
+from conftest import SITE_DIR, StaticServer, open_offline_page
+
+MISSING = "<site not built>"
+
+# Raw TeX that MathJax should have replaced: display/inline delimiters, environments, or a
+# $...$ span holding TeX-looking content (a backslash, _ or ^).
+RAW_TEX_JS = r"""
+() => {
+  const SKIP = 'script, style, pre, code, textarea, noscript, .highlight, '
+             + '.MathJax_Preview, .MathJax, .MathJax_Display, .MJX_Assistive_MathML, '
+             + '#MathJax_Message';
+  const pattern = /\$\$|\\begin\{|\\end\{|\\\(|\\\)|\\\[|\\\]|\$[^$\n]*[\\_^][^$\n]*\$/;
+  const hits = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    const el = node.parentElement;
+    if (!el || el.closest(SKIP)) continue;
+    if (pattern.test(node.textContent)) hits.push(node.textContent.trim().slice(0, 160));
+  }
+  return hits;
+}
+"""
+
+# Wait for MathJax 2 to finish its first typesetting pass (no-op on pages without math).
+WAIT_FOR_MATHJAX_JS = r"""
+async () => {
+  if (!document.querySelector('script[src*="MathJax.js"]')) return 'no mathjax on this page';
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const start = Date.now();
+  while (!(window.MathJax && window.MathJax.Hub && window.MathJax.Hub.Register)) {
+    if (Date.now() - start > 30000) return 'MathJax did not load';
+    await sleep(50);
+  }
+  const done = new Promise((r) => MathJax.Hub.Register.StartupHook('End', r))
+    .then(() => new Promise((r) => MathJax.Hub.Queue(r)));
+  const timeout = sleep(60000).then(() => 'MathJax did not finish typesetting');
+  return (await Promise.race([done.then(() => 'typeset'), timeout]));
+}
+"""
+
+# For each formula Sphinx wrote (span.math / div.math), did MathJax render it, and cleanly?
+MATH_REPORT_JS = r"""
+() => {
+  const RENDERED = '.MathJax, .MathJax_Display, .MathJax_SVG, .MathJax_CHTML';
+  // Sphinx marks formulas "math notranslate"; MathJax's own inner spans are plain "math".
+  const formulas = [...document.querySelectorAll('span.math.notranslate, div.math.notranslate')];
+  const unrendered = formulas.filter((f) => !f.querySelector(RENDERED))
+                             .map((f) => f.textContent.trim().slice(0, 120));
+  const errors = [...document.querySelectorAll('.noError, .merror, .MathJax_Error')]
+                   .map((e) => e.textContent.trim().slice(0, 120));
+  // An undefined macro is shown by MathJax as its own name, e.g. "\mathbbb".
+  const undefinedMacros = [...document.querySelectorAll(RENDERED)]
+    .map((e) => e.textContent).filter((t) => /\\[A-Za-z]+/.test(t))
+    .map((t) => t.slice(0, 120));
+  if (document.body.textContent.includes('Math Processing Error')) errors.push('Math Processing Error');
+  return {formulas: formulas.length, unrendered, errors, undefinedMacros,
+          rendered: document.querySelectorAll(RENDERED).length};
+}
+"""
+
+
+@dataclass
+class Visit:
+    """What one page load recorded."""
+
+    url: str
+    status: int | None
+    outside_requests: list = field(default_factory=list)
+    console_errors: list = field(default_factory=list)
+    mathjax: str = ""
+    raw_tex: list = field(default_factory=list)
+    math: dict = field(default_factory=dict)
+    footer: str = ""
+    screenshot: Path | None = None
+
+
+def visit(context, url: str, screenshot: Path | None = None) -> Visit:
+    """Load `url` offline, wait for MathJax, and record what the checks need."""
+    page = open_offline_page(context)
+    try:
+        response = page.goto(url, wait_until="load", timeout=60000)
+        mathjax = page.evaluate(WAIT_FOR_MATHJAX_JS)
+        page.wait_for_load_state("networkidle", timeout=30000)
+        record = Visit(
+            url=url,
+            status=response.status if response else None,
+            mathjax=mathjax,
+            raw_tex=page.evaluate(RAW_TEX_JS),
+            math=page.evaluate(MATH_REPORT_JS),
+            footer=page.locator("footer").all_inner_texts().__str__(),
+        )
+        if screenshot is not None:
+            take_screenshot(page, screenshot)
+            record.screenshot = screenshot
+        # Copy last: loading, typesetting and the screenshot may all trigger requests.
+        record.outside_requests = list(page.outside_requests)
+        record.console_errors = list(page.console_errors)
+        return record
+    finally:
+        page.close()
+
+
+def take_screenshot(page, path: Path) -> None:
+    """Save a screenshot of the whole page, laid out in a window as tall as the page.
+
+    Chromium's ``full_page`` capture alone draws the theme's sticky sidebar shifted off the
+    left edge; growing the window first gives the picture a reader would see while scrolling.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"]
+    height = page.evaluate("Math.min(document.documentElement.scrollHeight, 32000)")
+    page.set_viewport_size({"width": width, "height": max(height, 600)})
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.screenshot(path=str(path), full_page=True)
+
+
+def discover_pages() -> list[str]:
+    """Every HTML page of the built site, as paths relative to ``_build/html``.
+
+    Asset folders (``_static``, ``_vendor``, ``_sources``, ...) are not pages. When the site is
+    not built the list holds one placeholder, so the tests fail instead of vanishing.
+    """
+    pages = sorted(
+        p.relative_to(SITE_DIR).as_posix()
+        for p in SITE_DIR.rglob("*.html")
+        if not any(part.startswith("_") for part in p.relative_to(SITE_DIR).parts)
+    )
+    return pages or [MISSING]
+
+
+def toc_files() -> list[str]:
+    """The ``file:`` entries (and the root) of ``_toc.yml``."""
+    toc = yaml.safe_load((SITE_DIR.parents[1] / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return files
+
+
+PAGES = discover_pages()
+# The redirect at the root is not a page of its own; it is checked in test_root_redirects.
+CONTENT_PAGES = [p for p in PAGES if p != "index.html"]
+
+
+@pytest.fixture(scope="session")
+def visits(browser_context, site_url, screenshot_dir):
+    """Visit each page at most once per session and remember what was recorded."""
+    cache: dict[str, Visit] = {}
+
+    def get(page: str) -> Visit:
+        if page == MISSING:
+            pytest.fail(f"No HTML pages in {SITE_DIR}: run `make book` first.", pytrace=False)
+        if page not in cache:
+            shot = screenshot_dir / (page.removesuffix(".html").replace("/", "__") + ".png")
+            cache[page] = visit(browser_context, urljoin(site_url, page), shot)
+        return cache[page]
+
+    return get
+
+
+def test_every_toc_entry_is_built(built_site):
+    missing = [f for f in toc_files() if not (built_site / f"{f}.html").is_file()]
+    assert not missing, f"toc entries with no built page: {missing}"
+
+
+@pytest.mark.parametrize("page", CONTENT_PAGES)
+def test_page_loads(visits, page):
+    assert visits(page).status == 200
+
+
+@pytest.mark.parametrize("page", CONTENT_PAGES)
+def test_no_outside_requests(visits, page):
+    blocked = visits(page).outside_requests
+    assert len(blocked) == 0, f"{page} tried to load {len(blocked)} outside URL(s): {blocked}"
+
+
+@pytest.mark.parametrize("page", CONTENT_PAGES)
+def test_no_console_errors(visits, page):
+    errors = visits(page).console_errors
+    assert errors == [], f"{page}: {errors}"
+
+
+@pytest.mark.parametrize("page", CONTENT_PAGES)
+def test_math_is_typeset(visits, page):
+    record = visits(page)
+    assert record.raw_tex == [], f"{page} shows raw TeX: {record.raw_tex}"
+    math = record.math
+    if math["formulas"]:
+        assert record.mathjax == "typeset", f"{page}: {record.mathjax}"
+        assert math["rendered"] >= 1
+    assert math["unrendered"] == [], f"{page}: formulas MathJax left alone: {math['unrendered']}"
+    assert math["errors"] == [], f"{page}: MathJax errors: {math['errors']}"
+    assert math["undefinedMacros"] == [], f"{page}: undefined macros: {math['undefinedMacros']}"
+
+
+@pytest.mark.parametrize("page", CONTENT_PAGES)
+def test_footer_states_the_licences(visits, page):
+    footer = visits(page).footer
+    assert "BSD-3-Clause" in footer and "CC BY 4.0" in footer, f"{page} footer: {footer}"
+
+
+@pytest.mark.parametrize("page", CONTENT_PAGES)
+def test_screenshot_saved(visits, page):
+    shot = visits(page).screenshot
+    assert shot is not None and shot.is_file() and shot.stat().st_size > 10_000, shot
+
+
+def test_math_pages_exist_and_intro_has_math(visits):
+    """The intro states the objective with formulas, so MathJax must run there."""
+    record = visits("book/intro.html")
+    assert record.math["formulas"] >= 3 and record.mathjax == "typeset", record.math
+
+
+def test_root_redirects_to_the_first_page(offline_page, site_url):
+    offline_page.goto(site_url, wait_until="load")
+    offline_page.wait_for_url(re.compile(r".*/book/intro\.html$"), timeout=10000)
+    assert offline_page.locator("h1").first.inner_text().strip()
+    assert offline_page.outside_requests == []
+
+
+def test_sidebar_navigation(offline_page, site_url):
+    """Clicking each entry of the left sidebar lands on that page."""
+    page = offline_page
+    page.goto(urljoin(site_url, "book/intro.html"), wait_until="load")
+    nav = "nav.bd-docs-nav a.reference.internal"
+    targets = page.eval_on_selector_all(
+        nav, "links => links.map(a => [a.textContent.trim(), a.href])"
+    )
+    hrefs = {urlsplit(href).path.lstrip("/") for _, href in targets}
+    expected = {f + ".html" for f in toc_files()}
+    assert hrefs == expected, f"sidebar links {sorted(hrefs)} != toc pages {sorted(expected)}"
+    for text, href in reversed(targets):  # start far from the current page
+        page.locator(nav, has_text=text).first.click()
+        page.wait_for_url(href.split("#")[0] + "*", timeout=10000)
+        assert urlsplit(page.url).path == urlsplit(href).path
+        current = page.locator("nav.bd-docs-nav li.current > a").first.inner_text().strip()
+        assert current == text, f"clicked {text!r}, sidebar marks {current!r} as current"
+        assert page.locator("h1").first.inner_text().strip()
+    assert page.outside_requests == [] and page.console_errors == []
+
+
+def _search_results(page) -> list[str]:
+    page.wait_for_selector("#search-results ul.search li a", timeout=20000)
+    return page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.href)")
+
+
+def test_search_page_finds_pages(offline_page, site_url, built_site):
+    page = offline_page
+    page.goto(urljoin(site_url, "search.html?q=K-means"), wait_until="load")
+    results = _search_results(page)
+    assert results, "search.html?q=K-means found nothing"
+    for href in results:
+        path = urlsplit(href).path.lstrip("/")
+        assert (built_site / path).is_file(), f"search result points to a missing page: {href}"
+    assert page.outside_requests == [] and page.console_errors == []
+
+
+def test_search_box_leads_to_results(offline_page, site_url):
+    """Typing in the theme's search dialog (Ctrl+K) opens the search page with results."""
+    page = offline_page
+    page.goto(urljoin(site_url, "book/intro.html"), wait_until="load")
+    page.keyboard.press("Control+k")
+    box = page.locator("#pst-search-dialog input[type=search]")
+    box.wait_for(state="visible", timeout=10000)
+    box.fill("homework")
+    box.press("Enter")
+    page.wait_for_url("**/search.html?q=homework*", timeout=10000)
+    assert _search_results(page)
+    assert page.outside_requests == [] and page.console_errors == []
+
+
+def test_the_checks_catch_violations(browser_context, tmp_path):
+    """A page with a CDN script, raw TeX and a console error must fail every check."""
+    (tmp_path / "bad.html").write_text(
+        "<!doctype html><html><head><title>bad</title>"
+        '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>'
+        "</head><body><p>Raw display math $$x^2$$ and inline $r_{nk}$ and "
+        r"\begin{align}a\end{align}</p>"
+        "<script>console.error('deliberate error')</script></body></html>"
+    )
+    with StaticServer(tmp_path) as url:
+        record = visit(browser_context, url + "bad.html")
+    assert record.outside_requests == [
+        "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+    ]
+    assert any("deliberate error" in e for e in record.console_errors)
+    assert len(record.raw_tex) == 1 and "$$x^2$$" in record.raw_tex[0]
