@@ -21,7 +21,7 @@ def as_float_array(a, name, *, ndim=None):
     The result is always a copy, so the algorithms may use it freely without touching the
     caller's array.
     """
-    if isinstance(a, (str, bytes)):
+    if a is None or isinstance(a, (str, bytes, dict, set)):
         raise TypeError(f"{name} must be an array of numbers, got {type(a).__name__}")
     try:
         arr = np.asarray(a)
