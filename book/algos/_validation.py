@@ -14,6 +14,9 @@ import numpy as np
 
 METRICS = ("l2", "l1")
 
+#: Largest magnitude accepted in any array: squares of differences stay far from overflow.
+MAX_ABS = 1e100
+
 
 def as_float_array(a, name, *, ndim=None):
     """Return ``a`` as a new float64 array after checking type, shape and finiteness.
@@ -44,6 +47,8 @@ def as_float_array(a, name, *, ndim=None):
     out = np.array(arr, dtype=np.float64, copy=True)
     if not np.isfinite(out).all():
         raise ValueError(f"{name} contains NaN or inf")
+    if np.abs(out).max() > MAX_ABS:
+        raise ValueError(f"{name} has values beyond +-{MAX_ABS:g}: squared distances would overflow")
     return out
 
 
