@@ -44,6 +44,17 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+def pytest_ignore_collect(collection_path, config):
+    """Leave notebooks under tests/ alone: they are test data (e.g. for the grader).
+
+    `--nbval` (in pyproject's addopts) collects every ``.ipynb`` pytest walks past; the book's
+    notebooks are the ones in ``book/``, which this conftest does not govern.
+    """
+    if collection_path.suffix == ".ipynb":
+        return True
+    return None
+
+
 def is_local_url(url: str) -> bool:
     """Return True for a request the offline site may make (same machine, or inline data).
 
