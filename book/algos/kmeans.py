@@ -289,8 +289,8 @@ def fit(X, *, k, init="k-means++", metric="l2", max_iter=300, tol=0.0, seed=None
     for t in range(1, max_iter + 1):
         n_iter = t
         # E-step: new labels with the old centres.
-        current, J, counts = engine.assign(centers)
-        unchanged = labels is not None and np.array_equal(current, labels)
+        current, J, counts, unchanged = engine.assign(centers)
+        unchanged = unchanged and labels is not None
         labels = readonly(current.copy())  # the engine keeps working on ``current``
         empty = tuple(int(j) for j in np.flatnonzero(counts == 0))
         history.append(ClusterStep("E", t, J, labels, centers, empty=empty))
@@ -328,10 +328,12 @@ class _PlainLloyd:
         self.Xt, self.k, self.metric = Xt, k, metric
 
     def assign(self, centers):
-        """New labels, their objective with ``centers``, and the cluster sizes."""
+        """New labels, their objective with ``centers``, the cluster sizes, and "unchanged"."""
+        previous = getattr(self, "labels", None)
         self.labels, dist = nearest_center(self.Xt, centers, self.metric)
         self.counts = np.bincount(self.labels, minlength=self.k)
-        return self.labels, float(dist.sum()), self.counts
+        unchanged = previous is not None and np.array_equal(previous, self.labels)
+        return self.labels, float(dist.sum()), self.counts, unchanged
 
     def update(self, centers):
         """Cluster means (empty clusters keep their centre) and the objective with them."""
@@ -370,6 +372,7 @@ class _BoundedLloyd:
                 [np.bincount(labels, weights=Xt[j], minlength=k) for j in range(Xt.shape[0])], axis=1
             )
             self.J = float(best.sum())
+            unchanged = False
         else:
             self.state, moved = _hamerly_assign(Xt, centers, self.state)
             idx, old, new, d2_old, d2_new = moved
@@ -380,7 +383,8 @@ class _BoundedLloyd:
                     self.sums[:, j] += np.bincount(new, weights=xj, minlength=k)
                     self.sums[:, j] -= np.bincount(old, weights=xj, minlength=k)
                 self.J += float(d2_new.sum() - d2_old.sum())
-        return self.state.labels, self.J, self.counts
+            unchanged = idx.size == 0
+        return self.state.labels, self.J, self.counts, unchanged
 
     def update(self, centers):
         full = self.counts > 0
@@ -473,17 +477,18 @@ def _transpose(X):
 class HamerlyState:
     """Bounds carried between E-steps by :func:`e_step_bounded` (treat as opaque).
 
-    ``labels`` is the last assignment, ``upper[i]`` an upper bound on the distance from point
-    i to its centre, ``lower[i]`` a lower bound on its distance to every other centre,
-    ``centers`` the centres of the last call and ``lo``/``hi`` the bounding box of data and
-    centres (for the safety margin). The arrays are updated in place by the next call.
+    ``labels`` is the last assignment; ``upper[i]`` an upper bound on the distance from point
+    i to its centre; ``lower[i] + margin`` a lower bound on its distance to every other
+    centre (the safety margin is folded into ``lower`` once, instead of once per call);
+    ``centers`` the centres of the last call; ``lo``/``hi`` the bounding box of data and
+    centres, from which ``margin`` is set. The arrays are updated in place by the next call.
     """
 
-    __slots__ = ("labels", "upper", "lower", "centers", "lo", "hi", "scratch")
+    __slots__ = ("labels", "upper", "lower", "centers", "lo", "hi", "margin", "scratch")
 
-    def __init__(self, labels, upper, lower, centers, lo, hi):
+    def __init__(self, labels, upper, lower, centers, lo, hi, margin):
         self.labels, self.upper, self.lower = labels, upper, lower
-        self.centers, self.lo, self.hi = centers, lo, hi
+        self.centers, self.lo, self.hi, self.margin = centers, lo, hi, margin
         self.scratch = np.empty_like(upper)  # reused every call: fresh big arrays cost page faults
 
 
@@ -514,28 +519,33 @@ def _hamerly_assign(Xt, C, state):
         labels, best, second = two_nearest(Xt, C)
         lo = np.minimum(Xt.min(axis=1), C.min(axis=0))
         hi = np.maximum(Xt.max(axis=1), C.max(axis=0))
-        return HamerlyState(labels, np.sqrt(best), np.sqrt(second), C.copy(), lo, hi), best
+        margin = MARGIN * float(np.sqrt(((hi - lo) ** 2).sum()))
+        lower = np.sqrt(second)
+        lower -= margin
+        return HamerlyState(labels, np.sqrt(best), lower, C.copy(), lo, hi, margin), best
 
     k = C.shape[0]
-    labels, upper, lower = state.labels, state.upper, state.lower
+    labels, upper, lower, bound = state.labels, state.upper, state.lower, state.scratch
     state.lo = np.minimum(state.lo, C.min(axis=0))
     state.hi = np.maximum(state.hi, C.max(axis=0))
     margin = MARGIN * float(np.sqrt(((state.hi - state.lo) ** 2).sum()))
     shift = np.sqrt(((C - state.centers) ** 2).sum(axis=1))
     state.centers = C.copy()
-    bound = state.scratch
+    # Centres moved: the distance to the own centre may have grown by that centre's move and
+    # the distance to any other centre shrunk by at most the largest move. A centre outside
+    # the old box (an explicit start far away) widens the margin.
     upper += np.take(shift, labels, out=bound, mode="clip")
-    lower -= shift.max()
+    lower -= shift.max() + max(margin - state.margin, 0.0)
+    state.margin = max(margin, state.margin)
     if k > 1:
         gaps = np.sqrt(((C[:, None, :] - C[None, :, :]) ** 2).sum(axis=2))
         np.fill_diagonal(gaps, np.inf)
-        half = 0.5 * gaps.min(axis=1)
+        half = 0.5 * gaps.min(axis=1) - state.margin
         np.take(half, labels, out=bound, mode="clip")
         np.maximum(bound, lower, out=bound)
     else:
         bound.fill(np.inf)
-    bound -= margin  # keep a label only if upper < bound - margin
-    idx = np.flatnonzero(upper >= bound)
+    idx = np.flatnonzero(upper >= bound)  # keep a label only if upper + margin < the bound
     if idx.size:
         # tighten: the exact distance to the own centre
         old = labels[idx]
@@ -549,7 +559,7 @@ def _hamerly_assign(Xt, C, state):
         new, d2_new, second = two_nearest(Xt[:, idx], C)
         labels[idx] = new
         upper[idx] = np.sqrt(d2_new)
-        lower[idx] = np.sqrt(second)
+        lower[idx] = np.sqrt(second) - state.margin
         changed = new != old
         moved = (idx[changed], old[changed], new[changed], d2_old[changed], d2_new[changed])
     else:
