@@ -49,7 +49,8 @@ serve:
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(SITE)
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=book $(ALLOW_ROOT)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=book --ServerApp.ip=127.0.0.1 \
+		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(ALLOW_ROOT)
 
 # The homework tool runs from the repository root with book/ on the import path, so
 # NB=... is a path relative to where you typed `make`.

@@ -259,7 +259,7 @@ def test_sidebar_navigation(offline_page, site_url):
     expected = {f + ".html" for f in toc_files()}
     assert hrefs == expected, f"sidebar links {sorted(hrefs)} != toc pages {sorted(expected)}"
     for text, href in reversed(targets):  # start far from the current page
-        page.locator(nav, has_text=text).first.click()
+        page.locator("nav.bd-docs-nav").get_by_role("link", name=text, exact=True).click()
         page.wait_for_url(href.split("#")[0] + "*", timeout=10000)
         assert urlsplit(page.url).path == urlsplit(href).path
         current = page.locator("nav.bd-docs-nav li.current > a").first.inner_text().strip()
