@@ -18,6 +18,7 @@ import numbers
 import numpy as np
 
 from . import _validation as v
+from ._distances import BLOCK, blocks
 from ._results import GMMResult, MixtureStep, readonly
 
 __all__ = ["e_step", "m_step", "log_likelihood", "objective", "fit", "GMMResult", "default_min_sigma"]
@@ -270,30 +271,40 @@ def _e_step(x, w, m, s):
     ``log p[j, i] = log w_j - log s_j - log(2 pi)/2 - ((x_i - m_j) / s_j)^2 / 2``; the
     log-likelihood of point i is ``logsumexp_j log p[j, i]``, computed as ``top + log sum_j
     exp(log p[j, i] - top)`` with ``top`` the largest term, so nothing overflows or gives 0/0.
+    The data are processed in blocks that fit in the processor cache; each block's
+    responsibilities are written straight into the result.
     """
     k, n = w.shape[0], x.shape[0]
-    L = np.empty((k, n))
-    with np.errstate(divide="ignore", over="ignore"):  # log(0) = -inf and overflow handled below
+    R = np.empty((k, n))
+    with np.errstate(divide="ignore"):
         const = np.log(w) - np.log(s) - _HALF_LOG_2PI  # -inf for a weight of 0
-        scale = np.sqrt(0.5) / s
-        for j in range(k):  # loop over components; each line is one pass over the data
-            row = L[j]
-            np.subtract(x, m[j], out=row)
-            row *= scale[j]
-            np.square(row, out=row)
-            np.subtract(const[j], row, out=row)
-    top = L.max(axis=0)
-    if not np.isfinite(top).all():
-        # Every term of some point is -inf: its squared distance overflowed (|x - m| / s above
-        # 1e154). Clip the standardised distances so the nearest component still takes it.
-        L = _clipped_log_terms(x, m, s, const)
-        top = L.max(axis=0)
-    L -= top
-    np.exp(L, out=L)
-    total = L.sum(axis=0)
-    L /= total
-    ll = float(np.log(total).sum() + top.sum())
-    return L, ll
+    scale = np.sqrt(0.5) / s
+    size = min(n, BLOCK)
+    top, total = np.empty(size), np.empty(size)
+    ll = 0.0
+    for sl in blocks(n):
+        L, xb = R[:, sl], x[sl]
+        t, tot = top[: xb.size], total[: xb.size]
+        with np.errstate(over="ignore"):  # an overflow to inf is caught just below
+            for j in range(k):  # loop over components; each line is one pass over the block
+                row = L[j]
+                np.subtract(xb, m[j], out=row)
+                row *= scale[j]
+                np.square(row, out=row)
+                np.subtract(const[j], row, out=row)
+        np.max(L, axis=0, out=t)
+        if not np.isfinite(t).all():
+            # Every term of some point is -inf: its squared distance overflowed (|x - m| / s
+            # above 1e154). Clip the standardised distances so the nearest component takes it.
+            L[...] = _clipped_log_terms(xb, m, s, const)
+            np.max(L, axis=0, out=t)
+        L -= t
+        np.exp(L, out=L)
+        np.sum(L, axis=0, out=tot)
+        L /= tot
+        np.log(tot, out=tot)
+        ll += float(tot.sum() + t.sum())
+    return R, ll
 
 
 def _clipped_log_terms(x, m, s, const):
