@@ -297,9 +297,11 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, book_dir=N
     Notes
     -----
     Every exercise is checked, even after another failed: a cell that raises does not stop
-    the run, and a cell that runs past ``timeout`` is interrupted. An exercise whose own cells
-    (statement to self-check) ran past the limit is reported as timed out without running its
-    check again.
+    the run, and a cell that runs past ``timeout`` is interrupted. An exercise is checked as
+    soon as its last cell (its self-check) has run, so a kernel that gets stuck later in the
+    notebook cannot take earlier results with it; an exercise whose markers the student broke
+    is checked at the end. An exercise whose own cells (statement to self-check) ran past the
+    limit is reported as timed out without running its check again.
     """
     if not timeout > 0 or not total_timeout > 0:
         raise ValueError(f"time limits must be positive, got timeout={timeout}, "
@@ -312,7 +314,11 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, book_dir=N
                            f"a :label:, as in the chapters)")
     report = GradeReport(Path(path))
     start = time.monotonic()
-    outcomes = {}
+    outcomes, results = {}, {}
+    # Which exercises to check after which cell (None: after the last one).
+    due = {}
+    for ex in exercises:
+        due.setdefault(max(ex.cells) if ex.gate else None, []).append(ex)
 
     with tempfile.TemporaryDirectory(prefix="algos-grade-") as tmp:
         work = _workdir(path, book_dir, tmp)
@@ -328,13 +334,16 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, book_dir=N
             with client.setup_kernel(env=_kernel_env(book_dir), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL):
                 runner = _Runner(client, timeout, start + total_timeout)
-                for i, cell in enumerate(nb.cells):
+                for i, cell in enumerate(nb.cells[:runner.scratch]):
                     if cell.get("cell_type") == "code" and source_of(cell).strip():
                         outcomes[i] = runner.run(cell, i)
-                for ex in exercises:
-                    report.results.append(_grade_exercise(nb, ex, outcomes, runner))
+                    for ex in due.get(i, []):
+                        results[ex.label] = _grade_exercise(nb, ex, outcomes, runner)
+                for ex in due.get(None, []):
+                    results[ex.label] = _grade_exercise(nb, ex, outcomes, runner)
         except RuntimeError as exc:  # the kernel did not start
             raise GradingError(f"could not start a Python kernel to run {path}: {exc}") from None
+    report.results = [results[ex.label] for ex in exercises]
 
     in_exercise = {i for ex in exercises for i in ex.cells}
     for i, out in sorted(outcomes.items()):
