@@ -619,7 +619,16 @@ def _gmm_param_cases(label):
         x, weights, means, sigmas = _random_mixture(rng, n, k)
         cases.append(Case(f"random data ({n} points, k = {k})",
                           {"x": x, "weights": weights, "means": means, "sigmas": sigmas}))
+    # x = 100 is so far from both components that both densities underflow to 0: only a
+    # log-domain computation (log-sum-exp), which the chapter asks for, stays finite.
+    cases.append(Case("the seed parameters with a far point",
+                      {"x": np.array([-1.0, 0.0, 4.0, 100.0]), "weights": w, "means": mu,
+                       "sigmas": s}, show=True))
     return cases
+
+
+_UNDERFLOW = ("the point x = 100 is far from every component, so its densities underflow to 0; "
+              "work in the log domain (log-sum-exp: subtract the largest log term before exp)")
 
 
 def _densities(x, means, sigmas):
@@ -653,9 +662,8 @@ def check_gmm_log_likelihood(ns):
                                        "over the components), not a sum of logs"),
         ]
         hint = next((h for value, h in hints if np.isclose(got, value, rtol=1e-9)), "")
-        if np.isinf(got) or np.isnan(got):
-            hint = ("a density underflowed to 0 or a 0/0 appeared; compute in the log domain "
-                    "(log-sum-exp)")
+        if not np.isfinite(got):
+            hint = _UNDERFLOW
         raise Failed(f"{case.where}: expected {expected:.12g}, your my_log_likelihood returned "
                      f"{got:.12g}" + (f"; {hint}" if hint else ""))
     return _pass("my_log_likelihood", "algos.gmm1d.log_likelihood", cases)
@@ -688,6 +696,8 @@ def check_gmm_e_step(ns):
              "you normalised each column (over the points); normalise each row (over the components)"),
         ]
         hint = next((h for value, h in hints if _close(got, value, rtol=1e-6)), "")
+        if not np.isfinite(got).all() and np.isfinite(weighted).all() and (weighted.sum(axis=1) == 0).any():
+            hint = _UNDERFLOW
         i = int(np.flatnonzero(~np.isclose(got, expected, rtol=1e-6, atol=1e-9).all(axis=1))[0])
         raise Failed(f"{case.where}: point {i} (x = {x[i]:.6g}) should have responsibilities "
                      f"{fmt(expected[i])}; yours are {fmt(got[i])}" + (f"; {hint}" if hint else ""))
