@@ -315,18 +315,25 @@ def _clipped_log_terms(x, m, s, const):
 
 
 def _m_step(x, R, floor, previous):
-    """Weighted ML parameters from (k, n) responsibilities; sigmas floored at ``floor``."""
+    """Weighted ML parameters from (k, n) responsibilities; sigmas floored at ``floor``.
+
+    ``N_j = sum_i R[j, i]``, ``mean_j = sum_i R[j, i] x_i / N_j`` and
+    ``var_j = sum_i R[j, i] (x_i - mean_j)^2 / N_j`` (deviations from the new mean, not the
+    cancellation-prone ``E[x^2] - mean^2``); the deviations are formed block by block.
+    """
     k, n = R.shape
     Nk = R.sum(axis=1)
     alive = Nk > 0
     safe = np.where(alive, Nk, 1.0)  # a dead component divides by 1, then takes ``previous``
     means = (R @ x) / safe
-    var = np.empty(k)
-    diff = np.empty(n)
-    for j in range(k):
-        np.subtract(x, means[j], out=diff)
-        np.square(diff, out=diff)
-        var[j] = R[j] @ diff
+    var = np.zeros(k)
+    diff = np.empty(min(n, BLOCK))
+    for sl in blocks(n):
+        xb, dev = x[sl], diff[: sl.stop - sl.start]
+        for j in range(k):
+            np.subtract(xb, means[j], out=dev)
+            np.square(dev, out=dev)
+            var[j] += R[j, sl] @ dev
     sigmas = np.maximum(np.sqrt(var / safe), floor)
     weights = Nk / n
     if not alive.all():
