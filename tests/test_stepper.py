@@ -1,0 +1,326 @@
+"""algos.stepper without a browser: the MIME bundle, the HTML player's markup, the live widget
+driven through its Python API, refits, determinism and the no-leaked-figures promise."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from types import SimpleNamespace
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from PIL import Image
+
+from algos import gmm1d, kmeans, kmedoids, stepper
+from algos._results import ClusterStep, MixtureStep
+
+X4 = np.array([[0.0, -6.0], [4.0, 4.0], [0.0, 0.0], [-5.0, 2.0]])
+X_EM = np.array([-1.0, 0.0, 4.0, 5.0, 6.0])
+EM_INIT = ([0.5, 0.5], [6.0, 7.0], [1.0, 2.0])
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def blobs(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [4.0, 4.0], [0.0, 5.0]])
+    return rng.normal(size=(n, 2)) + centres[np.arange(n) % 3]
+
+
+@pytest.fixture
+def km():
+    return stepper.step_through("kmeans", X4, k=2, init=X4[[3, 0]])
+
+
+@pytest.fixture
+def em():
+    return stepper.step_through("gmm1d", X_EM, k=2, init=EM_INIT, max_iter=10, tol=0)
+
+
+def frame_srcs(html):
+    """The PNG payloads embedded in a player (first frame from the <img>, others from JSON)."""
+    return re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
+
+
+# ------------------------------------------------------------------ the fit it shows
+
+
+def test_step_through_runs_the_real_fit(km, em):
+    direct = kmeans.fit(X4, k=2, init=X4[[3, 0]])
+    assert km.method == "kmeans"
+    assert len(km.frames) == len(direct.history)
+    for a, b in zip(km.frames, direct.history):
+        assert a.kind == b.kind and a.iteration == b.iteration
+        assert np.array_equal(a.centers, b.centers)
+    assert np.array_equal(km.result.labels, direct.labels)
+    # the seed's EM: ten iterations, 21 half-steps, the printed log-likelihood first
+    assert len(em.frames) == 21
+    assert em.frames[0].objective == pytest.approx(-24.512532330086678, abs=1e-10)
+    assert np.allclose(em.result.means, [5.0, -0.5])
+
+
+def test_kmedoids_passes_its_keywords():
+    p = stepper.step_through("kmedoids", X4, k=2, init=X4[[3, 0]], metric="l1",
+                             medoids_from="all")
+    direct = kmedoids.fit(X4, k=2, init=X4[[3, 0]], metric="l1", medoids_from="all")
+    assert np.array_equal(p.result.medoids, direct.medoids)
+    assert p.metric == "l1"
+    assert "among all points" in p.next_text(1)
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda: stepper.step_through("kmeens", X4, k=2), ValueError),
+        (lambda: stepper.step_through("kmeans", X4), TypeError),
+        (lambda: stepper.step_through("kmeans", X4, k=2, datasets=[X4]), TypeError),
+        (lambda: stepper.step_through("kmeans", X4, k=2, datasets={1: X4}), TypeError),
+        (lambda: stepper.step_through("kmeans", X4, k=9), ValueError),
+    ],
+)
+def test_bad_input_is_rejected(call, error):
+    with pytest.raises(error):
+        call()
+
+
+def test_a_hand_made_history_can_be_shown():
+    history = (
+        ClusterStep("init", 0, None, None, X4[[3, 0]]),
+        ClusterStep("E", 1, 70.0, np.array([1, 0, 1, 0]), X4[[3, 0]]),
+        ClusterStep("M", 1, 50.0, np.array([1, 0, 1, 0]), np.array([[-0.5, 3.0], [0.0, -3.0]])),
+    )
+    p = stepper.StepThrough("kmeans", X4, SimpleNamespace(history=history, converged=False,
+                                                          n_iter=1))
+    assert len(p) == 3 and p.frames == history
+    assert p.next_text(2).startswith("Done: stopped after 1 iteration")
+    with pytest.raises(TypeError):
+        stepper.StepThrough("gmm1d", X4, SimpleNamespace(history=history))
+    with pytest.raises(ValueError):
+        stepper.StepThrough("kmeans", X4, SimpleNamespace(history=()))
+
+
+# ------------------------------------------------------------------ words
+
+
+def test_texts_say_what_comes_next(km, em):
+    assert km.next_text(0) == "Next: E-step, assign every point to its nearest centre"
+    assert km.next_text(1) == "Next: M-step, move every centre to the mean of its points"
+    assert km.next_text(2) == "Next: E-step, reassign every point to its nearest centre"
+    assert km.next_text(len(km) - 1).startswith("Done: converged after")
+    assert em.next_text(1).startswith("Next: M-step, re-estimate weights")
+    assert em.next_text(20) == "Done: stopped after 10 iterations (max_iter) before converging."
+    assert km.title(0) == "Start: initial centres"
+    assert km.title(2) == "Iteration 1, after the M-step: centres moved"
+    assert em.objective_text(0) == "Log-likelihood: -24.5125"
+    assert km.objective_text(0).endswith("not defined yet (no point is assigned)")
+    assert km.objective_text(1) == f"Objective (sum of squared distances): {km.frames[1].objective:.6g}"
+    assert km.position_text(2) == f"Half-step 3 of {len(km)}"
+
+
+def test_alt_text_describes_each_frame(km, em):
+    alts = [km.alt_text(i) for i in range(len(km))]
+    assert len(set(alts)) == len(alts)
+    # the first M-step's centres: the means of the first assignment, (-1/3, 2) and (0, -6)
+    assert "(-0.33, 2.00), (0.00, -6.00)" in km.alt_text(2)
+    means = em.frames[2].means
+    assert f"mean {means[0]:.2f}" in em.alt_text(2) and f"mean {means[1]:.2f}" in em.alt_text(2)
+
+
+# ------------------------------------------------------------------ the MIME bundle
+
+
+def test_mimebundle_has_widget_html_and_stable_text(km):
+    bundle = km._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html", WIDGET_MIME}
+    assert bundle["text/plain"] == f"StepThrough(kmeans, {len(km)} half-steps)" == repr(km)
+    view = bundle[WIDGET_MIME]
+    assert view["version_major"] == 2 and view["model_id"] == km.widget().model_id
+    # displayed twice: the same widget model, and the text stays the same
+    again = km._repr_mimebundle_()
+    assert again[WIDGET_MIME]["model_id"] == view["model_id"]
+    assert again["text/plain"] == bundle["text/plain"]
+
+
+def test_html_player_markup(km):
+    page = km.to_html()
+    for name in ("Previous step", "Next step", "Play", "Reset"):
+        assert page.count(f">{name}</button>") == 1
+    assert page.count('<input type="range" min="0" max="%d"' % (len(km) - 1)) == 1
+    assert "<img src=\"data:image/png;base64," in page
+    assert f'alt="{km.alt_text(0)}"'.replace("(", "(") in page
+    # self-contained: no URL to anywhere but inline data
+    assert not re.search(r"""(src|href)=["'](?!data:)""", page)
+    assert "http://" not in page and "https://" not in page and "@import" not in page
+    # one PNG per half-step (first in the <img>, the others in the JSON data)
+    srcs = frame_srcs(page)
+    assert len(srcs) == len(km)
+    assert len(set(srcs)) == len(km)
+    # a JSON payload cannot close its own <script> element early
+    data = page.split('<script type="application/json">', 1)[1].split("</script>", 1)[0]
+    assert "</" not in data
+
+
+def test_each_rendering_gets_its_own_id(km):
+    ids = [re.search(r'id="(algos-player-[^"]+)"', km.to_html()).group(1) for _ in range(3)]
+    assert len(set(ids)) == 3
+    assert all(re.fullmatch(r"algos-player-[0-9a-f]{12}-\d+", i) for i in ids)
+    # the script addresses its own player only
+    page = km.to_html()
+    pid = re.search(r'id="(algos-player-[^"]+)"', page).group(1)
+    assert f'document.getElementById("{pid}")' in page and "__ID__" not in page
+
+
+def test_frames_are_deterministic_and_compact(em):
+    other = stepper.step_through("gmm1d", X_EM, k=2, init=EM_INIT, max_iter=10, tol=0)
+    assert frame_srcs(em.to_html()) == frame_srcs(other.to_html())
+    png = em.png(3, compact=True)
+    assert png == other.png(3, compact=True)
+    image = Image.open(io.BytesIO(png))
+    assert image.mode == "P" and image.size == (768, 344)
+    assert not (set(image.info) & {"Software", "Creation Time", "date:create"})
+    live = Image.open(io.BytesIO(em.png(3)))
+    assert live.size == (864, 387) and len(em.png(3)) > len(png)
+
+
+def test_long_history_is_capped_first_and_last(em):
+    em.max_html_frames = 8
+    assert em.html_frame_indices() == [0, 1, 2, 3, 4, 5, 19, 20]
+    page = em.to_html()
+    assert len(frame_srcs(page)) == 8
+    assert "the last two of 21" in page
+    assert "Half-step 21 of 21" in page
+
+
+def test_page_size_per_player_is_reported(em, km, capsys):
+    sizes = {name: len(p.to_html().encode()) for name, p in (("kmeans", km), ("gmm1d", em))}
+    print("player sizes in bytes:", sizes)
+    assert max(sizes.values()) < 1_000_000
+
+
+def test_no_figure_leaks_into_pyplot(km, em):
+    plt.close("all")
+    km._repr_mimebundle_()
+    em.png(4)
+    km.widget()
+    assert plt.get_fignums() == []
+
+
+# ------------------------------------------------------------------ the live widget
+
+
+def controls(player):
+    player.widget()
+    return player._controls
+
+
+def test_widget_buttons_and_labels(km):
+    box = km.widget()
+    c = controls(km)
+    descriptions = [w.description for w in (c.prev, c.next, c.play_toggle, c.reset)]
+    assert descriptions == ["Previous step", "Next step", "Play", "Reset"]
+    assert all(w.tooltip for w in (c.prev, c.next, c.play_toggle, c.reset))
+    assert c.slider.max == len(km) - 1 and c.play.max == len(km) - 1
+    assert c.prev.disabled and not c.next.disabled
+    assert c.next_text.value == km.next_text(0)
+    assert c.objective.value == km.objective_text(0)
+    assert c.image.value == km.png(0)
+    assert c.metric.value == "l2" and c.dataset is None
+    assert box.children[1] is c.image
+
+
+def test_widget_next_previous_reset_redraw(km):
+    c = controls(km)
+    first = c.image.value
+    c.next.click()
+    assert c.slider.value == 1 and c.image.value != first
+    assert c.title.value == f"Half-step 2 of {len(km)}: {km.title(1)}"
+    c.next.click()
+    c.prev.click()
+    assert c.slider.value == 1
+    c.slider.value = len(km) - 1
+    assert c.next.disabled and c.image.value == km.png(len(km) - 1)
+    c.next.click()  # at the end: stays
+    assert c.slider.value == len(km) - 1
+    c.play_toggle.value = True
+    c.reset.click()
+    assert c.slider.value == 0 and c.image.value == first and not c.play_toggle.value
+
+
+def test_widget_refit_controls():
+    X2 = blobs(150, seed=5) * [2.0, 0.5]
+    X = blobs()
+    p = stepper.step_through("kmeans", X, k=3, init="random", seed=0,
+                             datasets={"blobs": X, "stretched": X2, "three points": X4[:3]})
+    c = controls(p)
+    assert c.dataset.options == ("blobs", "stretched", "three points")
+    assert c.dataset.value == "blobs"
+    assert list(c.init.options) == [("k-means++", "k-means++"), ("random", "random")]
+    c.slider.value = 2
+    c.k.value = 4
+    assert p.fit_kwargs["k"] == 4 and p.frames[0].centers.shape == (4, 2)
+    assert c.slider.value == 0 and c.slider.max == len(p) - 1
+    direct = kmeans.fit(X, k=4, init="random", seed=0)
+    assert np.array_equal(p.result.centers, direct.centers)
+    c.dataset.value = "stretched"
+    assert p.data.shape == (150, 2) and p.current_dataset() == "stretched"
+    c.metric.value = "l1"
+    assert np.array_equal(p.result.labels, kmeans.fit(X2, k=4, init="random", seed=0,
+                                                      metric="l1").labels)
+    c.seed.value = 7
+    assert p.fit_kwargs["seed"] == 7
+    c.k.value = 200  # the box stops at 12 clusters
+    assert c.k.value == 12 and p.fit_kwargs["k"] == 12
+    c.k.value = 4
+    before = p.result
+    c.dataset.value = "three points"  # fewer points than clusters: the fit refuses ...
+    assert c.status.value.startswith("Could not re-run the fit") and "k" in c.status.value
+    # ... and the widget keeps showing the last good fit, with its controls
+    assert p.result is before and c.dataset.value == "stretched" and c.k.value == 4
+
+
+def test_widget_explicit_start_is_offered_and_restored():
+    p = stepper.step_through("kmeans", X4, k=2, init=X4[[3, 0]])
+    c = controls(p)
+    assert c.init.value == "explicit" and "explicit" in p.init_choices()
+    c.k.value = 3  # a new k cannot use the given 2 centres: a generated start is used
+    assert c.init.value == "k-means++" and p.frames[0].centers.shape == (3, 2)
+    c.init.value = "explicit"  # back to the given start, with its k
+    assert c.k.value == 2 and np.array_equal(p.frames[0].centers, X4[[3, 0]])
+
+
+def test_gmm_widget_has_no_metric_and_its_own_inits(em):
+    c = controls(em)
+    assert c.metric is None
+    assert [v for _, v in c.init.options] == ["kmeans", "random", "explicit"]
+    c.init.value = "random"
+    direct = gmm1d.fit(X_EM, k=2, init="random", seed=0, max_iter=10, tol=0)
+    assert np.allclose(em.result.means, direct.means)
+
+
+def test_refit_api_rejects_unknown_dataset(km):
+    with pytest.raises(ValueError, match="dataset"):
+        km.refit(dataset="nope")
+
+
+def test_png_index_is_checked(km):
+    with pytest.raises(IndexError):
+        km.png(len(km))
+
+
+def test_mixture_frames_come_from_the_history_not_a_refit(em, monkeypatch):
+    # drawing must never call the algorithm again
+    def boom(*a, **k):
+        raise AssertionError("the stepper re-ran an algorithm step for display")
+
+    for name in ("e_step", "m_step", "fit", "log_likelihood"):
+        monkeypatch.setattr(gmm1d, name, boom)
+    em._cache.clear()
+    for i in range(len(em)):
+        em.png(i)
+    assert isinstance(em.frames[3], MixtureStep)
+
+
+def test_base64_frames_decode_as_png(km):
+    for src in frame_srcs(km.to_html()):
+        assert Image.open(io.BytesIO(base64.b64decode(src))).format == "PNG"
