@@ -344,6 +344,23 @@ def test_zip_holds_the_student_notebooks_and_algos(fixture_book, tmp_path):
                 name.endswith(".py"), name
 
 
+def test_unzipped_hand_out_runs_on_its_own(fixture_book, tmp_path):
+    # The zip is all a student gets: its notebooks must import the algos next to them, and the
+    # grader must run from there too.
+    out = tmp_path / "student"
+    run_student(fixture_book, out)
+    with zipfile.ZipFile(out / ZIP_NAME) as zf:
+        zf.extractall(tmp_path / "unzipped")
+    folder = tmp_path / "unzipped" / ZIP_ROOT
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-m", "algos.homework", "grade", "kmedoids.ipynb"],
+                          capture_output=True, text=True, cwd=folder, env=env, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    verdicts = [ln for ln in proc.stdout.splitlines() if ln.startswith(("PASS", "FAIL"))]
+    assert len(verdicts) == len(BRIEF_EXERCISES["kmedoids.ipynb"])
+    assert all(ln.endswith(": not implemented yet") for ln in verdicts), proc.stdout
+
+
 def test_edited_student_notebook_is_kept_unless_forced(fixture_book, tmp_path, capsys):
     out = tmp_path / "student"
     run_student(fixture_book, out)
@@ -418,6 +435,9 @@ def test_grade_refuses_what_is_not_a_notebook(tmp_path, capsys):
     assert "has no exercises" in capsys.readouterr().err
     with pytest.raises(GradingError):
         grade(empty)
+    with pytest.raises(SystemExit):
+        main(["grade", str(empty), "--timeout", "0"])
+    assert "positive number of seconds" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("answer, passed, phrase", [
@@ -547,6 +567,18 @@ def test_a_kernel_that_ignores_the_time_limit_is_stopped(tmp_path):
     assert res["kmeans-objective"].message.startswith("not checked: the kernel did not stop")
     assert res["kmeans-local-optima"].passed, "written answers need no kernel"
     assert any("did not stop" in n for n in report.notes)
+
+
+def test_overall_time_limit_stops_grading():
+    report = grade(ENDLESS, timeout=2, total_timeout=3)
+    res = results_of(report)
+    stopped = "not checked: grading stopped at its overall time limit of 3 s"
+    # The endless e-step uses up the 3 s (unless a slow kernel start already did).
+    assert res["kmeans-e-step"].message.startswith(("timed out after", stopped))
+    for label in ("kmeans-m-step", "kmeans-objective"):
+        assert res[label].message == stopped
+    assert res["kmeans-local-optima"].passed, "written answers need no kernel"
+    assert not report.passed
 
 
 def test_broken_code_gets_a_sentence_not_a_traceback(tmp_path):

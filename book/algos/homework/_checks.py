@@ -716,7 +716,7 @@ def check_gmm_m_step(ns):
     cases = [Case("the seed data", {"x": GMM_X, "resp": np.asarray(gmm1d.e_step(GMM_X, *GMM_INIT))},
                   show=True)]
     for n, k in [(40, 3), (25, 2)]:
-        x, *params = _random_mixture(rng, n, k)
+        x, *_ = _random_mixture(rng, n, k)
         cases.append(Case(f"random data ({n} points, k = {k})",
                           {"x": x, "resp": rng.dirichlet(np.ones(k), size=n)}))
     for case in cases:

@@ -161,7 +161,7 @@ def _error_of(cell):
 class _Runner:
     """Runs cells in one kernel under a per-cell and an overall time limit."""
 
-    def __init__(self, client, cell_timeout, deadline):
+    def __init__(self, client, cell_timeout, total_timeout, started):
         self.client = client
         # nbclient stores each executed cell back into the notebook at its index; the
         # grader's own cells (checks, probes) go to this extra slot at the end, so they never
@@ -169,19 +169,20 @@ class _Runner:
         client.nb.cells.append(nbformat.v4.new_code_cell(""))
         self.scratch = len(client.nb.cells) - 1
         self.cell_timeout = cell_timeout
-        self.deadline = deadline
+        self.total_timeout = total_timeout
+        self.deadline = started + total_timeout
         self.broken = ""  # why the kernel cannot run anything more, once it cannot
 
     def remaining(self):
         return self.deadline - time.monotonic()
 
-    def run(self, cell, index=None, *, limit=None):
+    def run(self, cell, index=None):
         """Run one code cell (the notebook's cell ``index``, or a grader's cell if None)."""
         if self.broken:
             return _Outcome("not run")
-        budget = min(limit or self.cell_timeout, self.remaining())
+        budget = min(self.cell_timeout, self.remaining())
         if budget < 1:
-            self.broken = f"grading stopped at its overall time limit"
+            self.broken = f"grading stopped at its overall time limit of {self.total_timeout:g} s"
             return _Outcome("not run")
         seconds = int(math.ceil(budget))
         self.client.timeout = seconds
@@ -333,7 +334,7 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, book_dir=N
         try:
             with client.setup_kernel(env=_kernel_env(book_dir), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL):
-                runner = _Runner(client, timeout, start + total_timeout)
+                runner = _Runner(client, timeout, total_timeout, start)
                 for i, cell in enumerate(nb.cells[:runner.scratch]):
                     if cell.get("cell_type") == "code" and source_of(cell).strip():
                         outcomes[i] = runner.run(cell, i)
