@@ -21,10 +21,13 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+from algos import gmm1d, kmeans, kmedoids
 
 from algos.homework import CHECKS, MarkerError, grade, make_student, parse, student_notebook
 from algos.homework.__main__ import main
+from algos.homework._checks import run_check
 from algos.homework._grade import GradingError, _written_result
 from algos.homework._markers import BEGIN, END, has_markers, solution_blocks, source_of
 from algos.homework._student import ANSWER_PLACEHOLDER, RECORD, STUB, ZIP_NAME, ZIP_ROOT, stub_code
@@ -463,6 +466,166 @@ class _Node:
         self.cells = nb["cells"]
 
 
+# --- the checks, called directly (no kernel) -------------------------------------------------
+
+def _pairwise(P, metric):
+    diff = P[:, None, :] - P[None, :, :]
+    return np.abs(diff).sum(-1) if metric == "l1" else np.sqrt((diff ** 2).sum(-1))
+
+
+def _dens(x, means, sigmas):
+    return np.exp(-0.5 * ((x[:, None] - means) / sigmas) ** 2) / (np.sqrt(2 * np.pi) * sigmas)
+
+
+def _sq(X, C):
+    return ((X[:, None] - C[None]) ** 2).sum(-1)
+
+
+def _means(X, labels, k):
+    return np.array([X[labels == j].mean(0) for j in range(k)])
+
+
+def _medoid_positions(X, labels, k, metric):
+    return np.array([np.argmin(_pairwise(X[labels == j], metric).sum(1)) for j in range(k)])
+
+
+def _reordered_m_step(x, resp):
+    weights, means, sigmas = gmm1d.m_step(x, resp)
+    return means, sigmas, weights  # seed 000's MStep order
+
+
+def _mutating_e_step(X, centers):
+    X -= 1
+    return np.argmin(_sq(X + 1, centers), 1)
+
+
+# (label, the student's names, a phrase the message must contain)
+MISTAKES = {
+    "1-based labels": ("kmeans-e-step", {"my_e_step": lambda X, C: np.argmin(_sq(X, C), 1) + 1},
+                       "your labels look 1-based"),
+    "farthest centre": ("kmeans-e-step", {"my_e_step": lambda X, C: np.argmax(_sq(X, C), 1)},
+                        "farthest centre"),
+    "l1 distance": ("kmeans-e-step",
+                    {"my_e_step": lambda X, C: np.argmin(np.abs(X[:, None] - C[None]).sum(-1), 1)},
+                    "Euclidean (l2) distance"),
+    "ties to the highest": ("kmeans-e-step",
+                            {"my_e_step": lambda X, C: len(C) - 1 - np.argmin(_sq(X, C)[:, ::-1], 1)},
+                            "ties go to the lowest index"),
+    "one-hot": ("kmeans-e-step", {"my_e_step": lambda X, C: np.eye(len(C))[np.argmin(_sq(X, C), 1)]},
+                "one-hot matrix"),
+    "no return": ("kmeans-e-step", {"my_e_step": lambda X, C: None}, "is a `return` missing?"),
+    "exception": ("kmeans-e-step", {"my_e_step": lambda X, C: 1 / 0},
+                  "your my_e_step raised ZeroDivisionError: division by zero (on the seed data"),
+    "changes its input": ("kmeans-e-step", {"my_e_step": _mutating_e_step}, "changed its argument X"),
+    "not a function": ("kmeans-e-step", {"my_e_step": 3}, "should be a function"),
+    "sums": ("kmeans-m-step", {"my_m_step": lambda X, l, k: np.array([X[l == j].sum(0) for j in range(k)])},
+             "you returned the sum of each cluster's points"),
+    "transposed centres": ("kmeans-m-step", {"my_m_step": lambda X, l, k: _means(X, l, k).T},
+                           "returned the centres as columns"),
+    "overall mean": ("kmeans-m-step", {"my_m_step": lambda X, l, k: np.tile(X.mean(0), (k, 1))},
+                     "mean of all the points"),
+    "distances not squared": ("kmeans-objective",
+                              {"my_objective": lambda X, l, C: np.sqrt(((X - C[l]) ** 2).sum(1)).sum()},
+                              "adds their squares"),
+    "averaged objective": ("kmeans-objective", {"my_objective": lambda X, l, C: ((X - C[l]) ** 2).sum(1).mean()},
+                           "you averaged"),
+    "per-point objective": ("kmeans-objective", {"my_objective": lambda X, l, C: ((X - C[l]) ** 2).sum(1)},
+                            "one value per point"),
+    "nearest centre objective": ("kmeans-objective", {"my_objective": lambda X, l, C: _sq(X, C).min(1).sum()},
+                                 "use its own centre"),
+    "squared costs": ("kmedoids-tie", {"my_candidate_costs": lambda P, m: (_pairwise(P, m) ** 2).sum(1)},
+                      "squared distances"),
+    "wrong metric": ("kmedoids-tie", {"my_candidate_costs": lambda P, m: _pairwise(P, "l2").sum(1)},
+                     "asked for metric='l1'"),
+    "cost matrix": ("kmedoids-tie", {"my_candidate_costs": lambda P, m: _pairwise(P, m)}, "distance matrix"),
+    "candidates from all points": (
+        "kmedoids-update",
+        {"my_medoid_update": lambda X, l, k, m: kmedoids.m_step(X, l, k, metric=m, medoids_from="all")},
+        "the cluster's own members"),
+    "coordinates": ("kmedoids-update",
+                    {"my_medoid_update": lambda X, l, k, m: X[kmedoids.m_step(X, l, k, metric=m)]},
+                    "return their row indices"),
+    "positions in the cluster": ("kmedoids-update", {"my_medoid_update": _medoid_positions},
+                                 "position inside its cluster"),
+    "same medoids": ("kmedoids-rules-differ", {"differ_X": np.array([[0, 0], [1, 1.0]]), "differ_init": [0, 1]},
+                     "both rules end with the same medoids"),
+    "bad init": ("kmedoids-rules-differ", {"differ_X": np.array([[0, 0], [1, 1.0]]), "differ_init": [0, 5]},
+                 "different row indices of differ_X, from 0 to 1"),
+    "log10": ("gmm-log-likelihood",
+              {"my_log_likelihood": lambda x, w, mu, s: np.log10(_dens(x, mu, s) @ w).sum()}, "natural log"),
+    "no weights": ("gmm-log-likelihood",
+                   {"my_log_likelihood": lambda x, w, mu, s: np.log(_dens(x, mu, s).sum(1)).sum()},
+                   "multiplied by its weight"),
+    "underflow": ("gmm-log-likelihood",
+                  {"my_log_likelihood": lambda x, w, mu, s: np.log(_dens(x, mu, s) @ w).sum()},
+                  "work in the log domain"),
+    "unnormalised": ("gmm-e-step", {"my_e_step": lambda x, w, mu, s: _dens(x, mu, s) * w}, "sum to 1"),
+    "transposed resp": ("gmm-e-step", {"my_e_step": lambda x, w, mu, s: gmm1d.e_step(x, w, mu, s).T},
+                        "one row per point"),
+    "0/0 far away": ("gmm-e-step",
+                     {"my_e_step": lambda x, w, mu, s: _dens(x, mu, s) * w / (_dens(x, mu, s) * w).sum(1, keepdims=True)},
+                     "work in the log domain"),
+    "seed 000's order": ("gmm-m-step", {"my_m_step": _reordered_m_step},
+                         "you returned (means, sigmas, weights)"),
+    "variances": ("gmm-m-step", {"my_m_step": lambda x, r: (*gmm1d.m_step(x, r)[:2], gmm1d.m_step(x, r)[2] ** 2)},
+                  "take the square root"),
+    "one array": ("gmm-m-step", {"my_m_step": lambda x, r: gmm1d.m_step(x, r)[1]}, "three arrays"),
+    "1-based index": ("gmm-responsibilities", {"most_uncertain": 3}, "0-based"),
+    "the value": ("gmm-responsibilities", {"most_uncertain": 4}, "the point's value rather than its index"),
+    "a string": ("gmm-responsibilities", {"most_uncertain": "2"}, "whole-number index"),
+    "out of range": ("gmm-responsibilities", {"most_uncertain": 7}, "not an index of the 5 seed points"),
+}
+
+
+@pytest.mark.parametrize("label, names, phrase", list(MISTAKES.values()), ids=list(MISTAKES))
+def test_a_known_mistake_gets_a_hint(label, names, phrase):
+    result = run_check(label, dict(names))
+    assert result["status"] == "fail", result
+    assert phrase in result["message"]
+    assert "\n" not in result["message"] and "Traceback" not in result["message"]
+
+
+def _reference_namespace():
+    """Correct answers built from algos itself (the chapters' solutions are tested by running them)."""
+    def costs(P, metric):
+        return _pairwise(np.asarray(P, dtype=float), metric).sum(1)
+
+    return {
+        "kmeans": {"my_e_step": kmeans.e_step, "my_m_step": lambda X, l, k: kmeans.m_step(X, l, k),
+                   "my_objective": kmeans.objective},
+        "kmedoids": {"my_medoid_update": lambda X, l, k, m: kmedoids.m_step(X, l, k, metric=m),
+                     "my_candidate_costs": costs,
+                     "differ_X": np.array([[-20.0, 0], [-1, 10], [-1, -10], [0.5, 0], [20, 0]]),
+                     "differ_init": [0, 4]},
+        "gmm": {"my_log_likelihood": gmm1d.log_likelihood, "my_e_step": gmm1d.e_step,
+                "my_m_step": gmm1d.m_step, "most_uncertain": 2},
+    }
+
+
+@pytest.mark.parametrize("label", sorted(label for label, c in CHECKS.items() if not c.written))
+def test_a_correct_answer_passes_and_an_unfinished_one_does_not(label):
+    ns = _reference_namespace()[label.split("-")[0]]
+    result = run_check(label, ns)
+    assert result["status"] == "pass", result
+    assert run_check(label, {})["status"] == "missing"
+
+    def unfinished(*args):
+        raise NotImplementedError
+
+    stubs = {name: unfinished for name in CHECKS[label].names if callable(ns[name])}
+    if stubs:
+        assert run_check(label, {**ns, **stubs}) == {"status": "not-implemented",
+                                                     "message": "not implemented yet"}
+
+
+def test_the_checks_are_repeatable():
+    # "Random data the student has not seen" is fixed: every student gets the same cases.
+    ns = dict(MISTAKES["nearest centre objective"][1])  # right on the seed data, wrong on random data
+    first = run_check("kmeans-objective", ns)
+    assert first["message"].startswith("on random data") and re.search(r"expected \d", first["message"])
+    assert run_check("kmeans-objective", ns) == first
+
+
 # --- grading: running notebooks ---------------------------------------------------------------
 
 _REPORTS = {}
@@ -524,10 +687,11 @@ def test_cli_grades_seed_001_m_step_with_an_averaging_hint():
     assert lines[0].startswith("Grading ")
     (m_step,) = [ln for ln in lines if "kmeans-m-step" in ln]
     assert m_step.startswith("FAIL  kmeans-m-step: ")
-    assert ("the sum of each cluster's points; the M-step takes their mean (divide by the number "
-            "of points in the cluster)") in m_step
-    assert "[[6, 9], [17, 19]]" in m_step, "what came back"
-    assert "[[2, 3], [8.5, 9.5]]" in m_step, "what was expected"
+    assert ("you returned the sum of each cluster's points; the M-step takes their mean (divide "
+            "by the number of points in the cluster)") in m_step
+    assert "labels = [0, 0, 0, 1, 1]" in m_step, "the input"
+    assert "expected [[2, 3], [8.5, 9.5]]" in m_step
+    assert "got [[6, 9], [17, 19]]" in m_step
     others = [ln for ln in lines if ln.startswith(("PASS", "FAIL")) and "kmeans-m-step" not in ln]
     assert len(others) == 3 and all(ln.startswith("PASS  ") for ln in others)
     assert lines[-1] == "3 of 4 exercises pass."

@@ -388,18 +388,18 @@ def check_kmeans_m_step(ns):
         d = X.shape[1]
         expected = kmeans.m_step(X, labels, k)
         raw = _call("my_m_step", f, case)
-        if _is_numeric_array(raw) and np.shape(raw) == (d, k) and d != k and _close(np.asarray(raw).T, expected):
-            raise Failed(f"my_m_step returned the centres as columns, shape ({d}, {k}) "
-                         f"({case.where}); return one row per cluster, shape ({k}, {d})")
+        if _is_numeric_array(raw) and np.shape(raw) == (d, k) and _close(np.asarray(raw).T, expected):
+            raise Failed(f"my_m_step returned the centres as columns ({case.where}); return one "
+                         f"row per cluster, shape ({k}, {d}): row j is the mean of cluster j")
         got = _as_array("my_m_step", raw, (k, d), case, "one centre per row")
         if _close(got, expected):
             continue
         counts = np.bincount(labels, minlength=k)
         sums = np.array([X[labels == j].sum(axis=0) for j in range(k)])
         if _close(got, sums):
-            raise Failed(f"{case.where}: you returned {fmt(got)}, the sum of each cluster's "
-                         f"points; the M-step takes their mean (divide by the number of points "
-                         f"in the cluster), expected {fmt(expected)}")
+            raise Failed(f"{case.where}: you returned the sum of each cluster's points; the "
+                         f"M-step takes their mean (divide by the number of points in the "
+                         f"cluster): expected {fmt(expected)}, got {fmt(got)}")
         if _close(got, np.broadcast_to(X.mean(axis=0), (k, d))):
             raise Failed(f"{case.where}: every centre you returned is the mean of all the points, "
                          f"{fmt(got[0])}; centre j is the mean of the points labelled j only "
