@@ -209,7 +209,9 @@ def test_plot_mixture_init_has_a_rug_and_large_data_a_histogram(em):
     res = gmm1d.fit(x, k=2, seed=0)
     ax2 = new_ax()
     plotting.plot_mixture(res.history[-1], x, ax=ax2)
-    assert len(ax2.patches) > 5  # histogram bars
+    (hist,) = [p for p in ax2.patches if p.get_label() == "data (histogram)"]
+    heights, edges = hist.get_data()[:2]
+    assert len(heights) > 5 and np.sum(heights * np.diff(edges)) == pytest.approx(1.0)
     with pytest.raises(ValueError):
         plotting.plot_mixture(res.history[-1], X_EM, ax=new_ax())
     with pytest.raises(TypeError):

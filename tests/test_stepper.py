@@ -220,7 +220,7 @@ def test_widget_buttons_and_labels(km):
     descriptions = [w.description for w in (c.prev, c.next, c.play_toggle, c.reset)]
     assert descriptions == ["Previous step", "Next step", "Play", "Reset"]
     assert all(w.tooltip for w in (c.prev, c.next, c.play_toggle, c.reset))
-    assert c.slider.max == len(km) - 1 and c.play.max == len(km) - 1
+    assert (c.slider.min, c.slider.max) == (1, len(km)) == (c.play.min, c.play.max)
     assert c.prev.disabled and not c.next.disabled
     assert c.next_text.value == km.next_text(0)
     assert c.objective.value == km.objective_text(0)
@@ -233,18 +233,19 @@ def test_widget_next_previous_reset_redraw(km):
     c = controls(km)
     first = c.image.value
     c.next.click()
-    assert c.slider.value == 1 and c.image.value != first
+    assert c.index == 1 and c.slider.value == 2 and c.image.value != first
     assert c.title.value == f"Half-step 2 of {len(km)}: {km.title(1)}"
     c.next.click()
     c.prev.click()
-    assert c.slider.value == 1
-    c.slider.value = len(km) - 1
+    assert c.index == 1
+    c.slider.value = len(km)  # the slider counts half-steps from 1, as the caption does
     assert c.next.disabled and c.image.value == km.png(len(km) - 1)
+    assert c.title.value.startswith(f"Half-step {len(km)} of {len(km)}:")
     c.next.click()  # at the end: stays
-    assert c.slider.value == len(km) - 1
+    assert c.index == len(km) - 1
     c.play_toggle.value = True
     c.reset.click()
-    assert c.slider.value == 0 and c.image.value == first and not c.play_toggle.value
+    assert c.index == 0 and c.image.value == first and not c.play_toggle.value
 
 
 def test_widget_refit_controls():
@@ -256,10 +257,10 @@ def test_widget_refit_controls():
     assert c.dataset.options == ("blobs", "stretched", "three points")
     assert c.dataset.value == "blobs"
     assert list(c.init.options) == [("k-means++", "k-means++"), ("random", "random")]
-    c.slider.value = 2
+    c.slider.value = 3
     c.k.value = 4
     assert p.fit_kwargs["k"] == 4 and p.frames[0].centers.shape == (4, 2)
-    assert c.slider.value == 0 and c.slider.max == len(p) - 1
+    assert c.index == 0 and c.slider.max == len(p)
     direct = kmeans.fit(X, k=4, init="random", seed=0)
     assert np.array_equal(p.result.centers, direct.centers)
     c.dataset.value = "stretched"

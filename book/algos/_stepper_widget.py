@@ -36,12 +36,13 @@ class _Controls:
         self.play_toggle = widgets.ToggleButton(description="Play", value=False,
                                                 tooltip="Play the half-steps one after another",
                                                 layout=widgets.Layout(width="auto"))
-        self.slider = widgets.IntSlider(value=0, min=0, max=n - 1, step=1,
+        # numbered from 1 like the caption ("Half-step 2 of 21"); the frame index is value - 1
+        self.slider = widgets.IntSlider(value=1, min=1, max=n, step=1,
                                         description="Half-step", continuous_update=False,
                                         readout=True, layout=widgets.Layout(width="340px"))
         # ipywidgets.Play ticks in the browser; it is hidden and driven by the "Play" toggle,
         # whose accessible name stays "Play" (Play's own buttons are unlabelled icons)
-        self.play = widgets.Play(value=0, min=0, max=n - 1, step=1,
+        self.play = widgets.Play(value=1, min=1, max=n, step=1,
                                  interval=player.play_interval_ms,
                                  layout=widgets.Layout(display="none"))
         widgets.jslink((self.play, "value"), (self.slider, "value"))
@@ -75,10 +76,10 @@ class _Controls:
             refit_row.append(self.dataset)
         self._sync_refit_controls()
 
-        self.prev.on_click(lambda _: self.go(self.slider.value - 1))
-        self.next.on_click(lambda _: self.go(self.slider.value + 1))
+        self.prev.on_click(lambda _: self.go(self.index - 1))
+        self.next.on_click(lambda _: self.go(self.index + 1))
         self.reset.on_click(lambda _: self.go(0))
-        self.slider.observe(lambda change: self.show(change["new"]), names="value")
+        self.slider.observe(lambda change: self.show(change["new"] - 1), names="value")
         for w in refit_row:
             w.observe(self._on_refit_control, names="value")
 
@@ -97,13 +98,18 @@ class _Controls:
 
     # -------------------------------------------------------------- stepping
 
+    @property
+    def index(self):
+        """The half-step shown (0-based index into the history)."""
+        return self.slider.value - 1
+
     def go(self, i):
         self.play_toggle.value = False
         i = max(0, min(len(self.player) - 1, int(i)))
-        if i == self.slider.value:
+        if i == self.index:
             self.show(i)
         else:
-            self.slider.value = i  # the observer redraws
+            self.slider.value = i + 1  # the observer redraws
 
     def show(self, i):
         p = self.player
@@ -171,12 +177,12 @@ class _Controls:
         n = len(self.player)
         self._sync_refit_controls()
         self.play_toggle.value = False
-        self.play.max = n - 1
-        self.slider.max = n - 1
-        if self.slider.value == 0:
+        self.play.max = n
+        self.slider.max = n
+        if self.slider.value == 1:
             self.show(0)
         else:
-            self.slider.value = 0
+            self.slider.value = 1
 
 
 def build_widget(player):

@@ -528,8 +528,9 @@ def plot_mixture(step, x, *, ax=None, title=None, xlim=None, ymax=None, legend=T
 
     top = float(mix.max())
     if x.size >= 20:
-        heights, _, _ = ax.hist(x, bins="auto", density=True, color="#D9D9D9",
-                                edgecolor="white", linewidth=0.5, zorder=1, label="data (histogram)")
+        # one StepPatch, not a Rectangle per bin: the same picture, cheaper to redraw
+        heights, edges = np.histogram(x, bins="auto", density=True)
+        ax.stairs(heights, edges, fill=True, color="#D9D9D9", zorder=1, label="data (histogram)")
         top = max(top, float(np.max(heights)))
     if ymax is None:
         ymax = 1.15 * top
@@ -559,7 +560,7 @@ def plot_mixture(step, x, *, ax=None, title=None, xlim=None, ymax=None, legend=T
         colours = [cluster_color(j) for j in range(k)] * x.size
         ax.add_collection(LineCollection(segs.reshape(-1, 2, 2), colors=colours,
                                          linewidths=width, zorder=3))
-        band_text = "responsibilities $r_{nj}$ of each point"
+        band_text = "responsibilities r_nj of each point"
     else:
         # many points: bars would overlap, so stack the responsibilities as bands over the
         # sorted points (each band's height at a point is that point's r_nj)
@@ -574,7 +575,7 @@ def plot_mixture(step, x, *, ax=None, title=None, xlim=None, ymax=None, legend=T
             lower = upper
         ax.plot(xs_sorted, np.full(x.size, base), ls="", marker="|", ms=4, color="black",
                 alpha=0.5, zorder=4)
-        band_text = "responsibilities $r_{nj}$ of the points (stacked)"
+        band_text = "responsibilities r_nj of the points (stacked)"
     ax.axhline(0, color="black", lw=0.8, zorder=3)
     ax.annotate(band_text, xy=(0.01, 0), xycoords=("axes fraction", "data"), xytext=(0, -3),
                 textcoords="offset points", va="top", fontsize=7, color="#333333", zorder=5)

@@ -344,7 +344,8 @@ class StepThrough:
 
     def _get_figure(self):
         if self._figure is None:
-            fig = Figure(figsize=self.figsize)
+            # white, whatever the notebook's rcParams say: frames are opaque PNGs
+            fig = Figure(figsize=self.figsize, facecolor="white")
             FigureCanvasAgg(fig)
             axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1.0]})
             fig.subplots_adjust(left=0.065, right=0.985, bottom=0.22, top=0.91, wspace=0.27)
@@ -395,16 +396,14 @@ class StepThrough:
         if isinstance(step, MixtureStep):
             # the parameters, which the static figure legend cannot carry
             params = "\n".join(
-                f"{j}: w={w:.2f}  $\\mu$={m:.2f}  $\\sigma$={sd:.2f}"
+                f"{j}: w={w:.2f}  \u03bc={m:.2f}  \u03c3={sd:.2f}"
                 for j, (w, m, sd) in enumerate(zip(step.weights, step.means, step.sigmas))
             )
             left.text(0.015, 0.97, params, transform=left.transAxes, va="top", fontsize=7,
                       bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#bbbbbb", alpha=0.85),
                       zorder=6)
-        text = self.objective_text(i)
-        plotting.plot_objective(history, current=i, ax=right, legend=False,
-                                title=text.replace(": ", ":\n", 1) if len(text) > 38 else text)
-        right.title.set_fontsize(9)
+        # a short title (the full sentence is in the caption): text is the costly part
+        plotting.plot_objective(history, current=i, ax=right, legend=False)
         return fig
 
     def _render(self, i, dpi):
