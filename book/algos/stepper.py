@@ -509,8 +509,11 @@ class StepThrough:
                 "objective": self.objective_text(i),
                 "position": self.position_text(i),
             })
+        # the id comes from what the frames say, not from their pixels, so it is the same on
+        # every machine even if a font renders a pixel differently
+        words = [{k: v for k, v in f.items() if k != "src"} for f in frames]
         digest = hashlib.sha1(
-            json.dumps([self.method, frames], sort_keys=True).encode()
+            json.dumps([self.method, words], sort_keys=True).encode()
         ).hexdigest()[:12]
         _ids[digest] += 1
         pid = f"algos-player-{digest}-{_ids[digest]}"
