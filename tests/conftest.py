@@ -66,11 +66,11 @@ def is_local_url(url: str) -> bool:
     Returns
     -------
     bool
-        True for ``data:``, ``blob:`` and ``about:`` URLs and for http(s)/ws(s) URLs whose
-        host is 127.0.0.1, localhost or ::1; False for everything else.
+        True for ``data:``, ``blob:``, ``about:`` and ``file:`` URLs and for http(s)/ws(s)
+        URLs whose host is 127.0.0.1, localhost or ::1; False for everything else.
     """
     parts = urlsplit(url)
-    if parts.scheme in {"data", "blob", "about"}:
+    if parts.scheme in {"data", "blob", "about", "file"}:
         return True
     if parts.scheme in {"http", "https", "ws", "wss"}:
         return parts.hostname in LOCAL_HOSTS

@@ -240,6 +240,15 @@ def test_math_pages_exist_and_intro_has_math(visits):
     assert record.math["formulas"] >= 3 and record.mathjax == "typeset", record.math
 
 
+def test_math_typesets_from_a_file_url(browser_context, built_site):
+    """Opened straight from disk (a USB stick), MathJax and its fonts still load."""
+    record = visit(browser_context, (built_site / "book" / "intro.html").as_uri())
+    assert record.mathjax == "typeset", record.mathjax
+    assert record.math["formulas"] and not record.math["unrendered"], record.math
+    assert record.math["errors"] == [] and record.raw_tex == []
+    assert record.outside_requests == [] and record.console_errors == [], record
+
+
 def test_root_redirects_to_the_first_page(offline_page, site_url):
     offline_page.goto(site_url, wait_until="load")
     offline_page.wait_for_url(re.compile(r".*/book/intro\.html$"), timeout=10000)
