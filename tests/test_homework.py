@@ -734,10 +734,10 @@ def test_a_kernel_that_ignores_the_time_limit_is_stopped(tmp_path):
 
 
 def test_overall_time_limit_stops_grading():
-    report = grade(ENDLESS, timeout=2, total_timeout=3)
+    report = grade(ENDLESS, timeout=2, total_timeout=2.5)
     res = results_of(report)
-    stopped = "not checked: grading stopped at its overall time limit of 3 s"
-    # The endless e-step uses up the 3 s (unless a slow kernel start already did).
+    stopped = "not checked: grading stopped at its overall time limit of 2.5 s"
+    # The endless e-step uses up the time (unless slow imports in the first cell already did).
     assert res["kmeans-e-step"].message.startswith(("timed out after", stopped))
     for label in ("kmeans-m-step", "kmeans-objective"):
         assert res[label].message == stopped

@@ -325,6 +325,24 @@ def _kmeans_e_cases():
 
 @_register("kmeans-e-step", "kmeans.ipynb", "my_e_step")
 def check_kmeans_e_step(ns):
+    """Check ``my_e_step(X, centers)``: nearest-centre labels, on seed 000's points, a tie and
+    random data.
+
+    Parameters
+    ----------
+    ns : dict
+        The student's kernel namespace.
+
+    Returns
+    -------
+    str
+        The pass message.
+
+    Raises
+    ------
+    Failed, NotImplementedYet, Missing
+        As described in the module docstring.
+    """
     from algos import kmeans
 
     f = _function(ns, "my_e_step")
@@ -379,6 +397,24 @@ def _kmeans_m_cases():
 
 @_register("kmeans-m-step", "kmeans.ipynb", "my_m_step")
 def check_kmeans_m_step(ns):
+    """Check ``my_m_step(X, labels, k)``: cluster means, on seed 001's points (the summing trap),
+    seed 000's and random data.
+
+    Parameters
+    ----------
+    ns : dict
+        The student's kernel namespace.
+
+    Returns
+    -------
+    str
+        The pass message.
+
+    Raises
+    ------
+    Failed, NotImplementedYet, Missing
+        As described in the module docstring.
+    """
     from algos import kmeans
 
     f = _function(ns, "my_m_step")
@@ -427,6 +463,24 @@ def _kmeans_objective_cases():
 
 @_register("kmeans-objective", "kmeans.ipynb", "my_objective")
 def check_kmeans_objective(ns):
+    """Check ``my_objective(X, labels, centers)``: sum of squared distances to each point's own
+    centre.
+
+    Parameters
+    ----------
+    ns : dict
+        The student's kernel namespace.
+
+    Returns
+    -------
+    str
+        The pass message.
+
+    Raises
+    ------
+    Failed, NotImplementedYet, Missing
+        As described in the module docstring.
+    """
     from algos import kmeans
 
     f = _function(ns, "my_objective")
@@ -478,6 +532,24 @@ def _kmedoids_update_cases():
 
 @_register("kmedoids-update", "kmedoids.ipynb", "my_medoid_update")
 def check_kmedoids_update(ns):
+    """Check ``my_medoid_update(X, labels, k, metric)``: medoid row indices chosen among each
+    cluster's members.
+
+    Parameters
+    ----------
+    ns : dict
+        The student's kernel namespace.
+
+    Returns
+    -------
+    str
+        The pass message.
+
+    Raises
+    ------
+    Failed, NotImplementedYet, Missing
+        As described in the module docstring.
+    """
     from algos import kmedoids
 
     f = _function(ns, "my_medoid_update")
@@ -528,6 +600,24 @@ def _candidate_costs(P, metric):
 
 @_register("kmedoids-tie", "kmedoids.ipynb", "my_candidate_costs")
 def check_kmedoids_tie(ns):
+    """Check ``my_candidate_costs(P, metric)``: each row's sum of (unsquared) distances to all rows
+    of P.
+
+    Parameters
+    ----------
+    ns : dict
+        The student's kernel namespace.
+
+    Returns
+    -------
+    str
+        The pass message.
+
+    Raises
+    ------
+    Failed, NotImplementedYet, Missing
+        As described in the module docstring.
+    """
     f = _function(ns, "my_candidate_costs")
     rng = _rng("kmedoids-tie")
     cases = [Case("the seed data", {"P": SEED000_X, "metric": "l1"}, show=True),
@@ -566,6 +656,25 @@ def check_kmedoids_tie(ns):
 
 @_register("kmedoids-rules-differ", "kmedoids.ipynb", "differ_X", "differ_init")
 def check_kmedoids_rules_differ(ns):
+    """Check ``differ_X`` and ``differ_init``: data on which the two candidate rules of
+    ``algos.kmedoids.fit`` (metric l2, other arguments at their defaults) end with different
+    medoids.
+
+    Parameters
+    ----------
+    ns : dict
+        The student's kernel namespace.
+
+    Returns
+    -------
+    str
+        The pass message.
+
+    Raises
+    ------
+    Failed, NotImplementedYet, Missing
+        As described in the module docstring.
+    """
     from algos import kmedoids
 
     for name in ("differ_X", "differ_init"):
@@ -637,6 +746,24 @@ def _densities(x, means, sigmas):
 
 @_register("gmm-log-likelihood", "gmm_em.ipynb", "my_log_likelihood")
 def check_gmm_log_likelihood(ns):
+    """Check ``my_log_likelihood(x, weights, means, sigmas)``: total natural-log likelihood, finite
+    for a far point.
+
+    Parameters
+    ----------
+    ns : dict
+        The student's kernel namespace.
+
+    Returns
+    -------
+    str
+        The pass message.
+
+    Raises
+    ------
+    Failed, NotImplementedYet, Missing
+        As described in the module docstring.
+    """
     from algos import gmm1d
 
     f = _function(ns, "my_log_likelihood")
@@ -671,6 +798,24 @@ def check_gmm_log_likelihood(ns):
 
 @_register("gmm-e-step", "gmm_em.ipynb", "my_e_step")
 def check_gmm_e_step(ns):
+    """Check ``my_e_step(x, weights, means, sigmas)``: (n, k) responsibilities, valid for a far
+    point.
+
+    Parameters
+    ----------
+    ns : dict
+        The student's kernel namespace.
+
+    Returns
+    -------
+    str
+        The pass message.
+
+    Raises
+    ------
+    Failed, NotImplementedYet, Missing
+        As described in the module docstring.
+    """
     from algos import gmm1d
 
     f = _function(ns, "my_e_step")
@@ -709,6 +854,23 @@ _PARAMS = ("weights", "means", "sigmas")
 
 @_register("gmm-m-step", "gmm_em.ipynb", "my_m_step")
 def check_gmm_m_step(ns):
+    """Check ``my_m_step(x, resp)``: ``(weights, means, sigmas)`` in that order.
+
+    Parameters
+    ----------
+    ns : dict
+        The student's kernel namespace.
+
+    Returns
+    -------
+    str
+        The pass message.
+
+    Raises
+    ------
+    Failed, NotImplementedYet, Missing
+        As described in the module docstring.
+    """
     from algos import gmm1d
 
     f = _function(ns, "my_m_step")
@@ -751,6 +913,24 @@ def check_gmm_m_step(ns):
 
 @_register("gmm-responsibilities", "gmm_em.ipynb", "most_uncertain")
 def check_gmm_responsibilities(ns):
+    """Check ``most_uncertain``: 0-based index of the seed point whose first responsibilities are
+    closest to 50/50.
+
+    Parameters
+    ----------
+    ns : dict
+        The student's kernel namespace.
+
+    Returns
+    -------
+    str
+        The pass message.
+
+    Raises
+    ------
+    Failed, NotImplementedYet, Missing
+        As described in the module docstring.
+    """
     from algos import gmm1d
 
     if "most_uncertain" not in ns:

@@ -42,8 +42,10 @@ from ._student import ANSWER_PLACEHOLDER
 
 #: Default time limit for one cell, and for one exercise's check, in seconds.
 CELL_TIMEOUT = 60
-#: Default time limit for the whole run (kernel start, every cell, every check), in seconds.
+#: Default time limit for running the whole notebook and its checks, in seconds.
 TOTAL_TIMEOUT = 600
+#: Seconds a new kernel may take to answer (a loaded machine can be slow to start Python).
+KERNEL_START_TIMEOUT = 60
 #: A written answer needs at least this many words besides the placeholder.
 MIN_WORDS = 5
 # After an interrupt the kernel must answer a trivial request within this time, or it is stuck.
@@ -278,7 +280,8 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, book_dir=N
     timeout : float, default 60
         Time limit in seconds for each cell of the notebook and for each exercise's check.
     total_timeout : float, default 600
-        Time limit in seconds for the whole run.
+        Time limit in seconds for running the notebook and its checks, counted once the
+        kernel is ready (starting the kernel has its own limit, ``KERNEL_START_TIMEOUT``).
     book_dir : path, optional
         The folder holding ``algos`` and the chapters' files; default: this book.
 
@@ -314,7 +317,6 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, book_dir=N
         raise GradingError(f"{path} has no exercises (an exercise is a {{exercise}} block with "
                            f"a :label:, as in the chapters)")
     report = GradeReport(Path(path))
-    start = time.monotonic()
     outcomes, results = {}, {}
     # Which exercises to check after which cell (None: after the last one).
     due = {}
@@ -328,13 +330,13 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, book_dir=N
             interrupt_on_timeout=True, shutdown_kernel="immediate", iopub_timeout=5,
             # After an interrupt, do not wait for the cell's reply: the kernel may never send it.
             error_on_timeout={"ename": "TimeoutError", "evalue": "cell timed out", "traceback": []},
-            resources={"metadata": {"path": str(work)}}, startup_timeout=min(60, total_timeout),
+            resources={"metadata": {"path": str(work)}}, startup_timeout=KERNEL_START_TIMEOUT,
             log=_quiet_log(),
         )
         try:
             with client.setup_kernel(env=_kernel_env(book_dir), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL):
-                runner = _Runner(client, timeout, total_timeout, start)
+                runner = _Runner(client, timeout, total_timeout, time.monotonic())
                 for i, cell in enumerate(nb.cells[:runner.scratch]):
                     if cell.get("cell_type") == "code" and source_of(cell).strip():
                         outcomes[i] = runner.run(cell, i)
