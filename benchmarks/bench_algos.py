@@ -47,44 +47,56 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book"))
 from algos import gmm1d, kmeans, kmedoids  # noqa: E402
 
 
-def best_time(fn, repeats):
-    """(best wall time in seconds, result of the last call)."""
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+class Timing:
+    """Best wall-clock and best CPU time (all threads of this process) over several runs."""
+
+    def __init__(self):
+        self.wall = self.cpu = float("inf")
+
+    def add(self, wall, cpu):
+        self.wall, self.cpu = min(self.wall, wall), min(self.cpu, cpu)
+
+    def __sub__(self, other):
+        out = Timing()
+        out.wall, out.cpu = self.wall - other.wall, self.cpu - other.cpu
+        return out
+
+    def __truediv__(self, count):
+        out = Timing()
+        out.wall, out.cpu = self.wall / count, self.cpu / count
+        return out
 
 
 def interleaved(fns, repeats):
-    """Best time of each function, running them in turn ``repeats`` times."""
-    best = [float("inf")] * len(fns)
+    """Best times of each function, running them in turn ``repeats`` times."""
+    best = [Timing() for _ in fns]
     outs = [None] * len(fns)
     for _ in range(repeats):
         for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
+            w0, c0 = time.perf_counter(), time.process_time()
             outs[i] = fn()
-            best[i] = min(best[i], time.perf_counter() - t0)
+            best[i].add(time.perf_counter() - w0, time.process_time() - c0)
     return best, outs
 
 
 # --------------------------------------------------------------------------- K-means
 
 
-def kmeans_data(rng, n=400_000, k=8):
-    # overlapping blobs: Lloyd needs dozens of iterations, as on real data
-    centers = rng.normal(scale=3.0, size=(k, 2))
-    X = centers[rng.integers(k, size=n)] + rng.normal(size=(n, 2))
-    start = kmeans.fit(X, k=k, init="k-means++", seed=0, max_iter=0).centers
+def kmeans_data(seed, n=400_000, k=8):
+    # scikit-learn's standard test data: k unit-variance blobs with centres drawn in a box;
+    # some blobs overlap, so Lloyd needs dozens of iterations
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(n_samples=n, centers=k, random_state=seed)
+    start = kmeans.fit(X, k=k, init="k-means++", seed=seed, max_iter=0).centers
     return X, np.array(start)
 
 
-def bench_kmeans(rng, repeats, threads):
+def bench_kmeans(seed, repeats, threads):
     from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits
 
-    X, C0 = kmeans_data(rng)
+    X, C0 = kmeans_data(seed)
     k = C0.shape[0]
 
     def ours(max_iter=300):
@@ -96,16 +108,10 @@ def bench_kmeans(rng, repeats, threads):
 
     (t_ours, t_peer), (r_ours, r_peer) = interleaved([ours, peer], repeats)
     same = np.array_equal(r_ours.labels, r_peer.labels_) and np.allclose(r_ours.centers, r_peer.cluster_centers_, atol=1e-8)
-    fit_ratio = (t_ours / r_ours.n_iter) / (t_peer / r_peer.n_iter_)
     (a_o, a_p, b_o, b_p), _ = interleaved([lambda: ours(5), lambda: peer(5), lambda: ours(25), lambda: peer(25)], repeats)
-    marg_ours, marg_peer = (b_o - a_o) / 20, (b_p - a_p) / 20
     return dict(
-        ours_fit=t_ours / r_ours.n_iter,
-        peer_fit=t_peer / r_peer.n_iter_,
-        fit_ratio=fit_ratio,
-        ours_marg=marg_ours,
-        peer_marg=marg_peer,
-        marg_ratio=marg_ours / marg_peer,
+        fit=(t_ours / r_ours.n_iter, t_peer / r_peer.n_iter_),
+        marginal=((b_o - a_o) / 20, (b_p - a_p) / 20),
         n_iter=(r_ours.n_iter, int(r_peer.n_iter_)),
         same=same,
     )
@@ -114,18 +120,19 @@ def bench_kmeans(rng, repeats, threads):
 # --------------------------------------------------------------------------- 1-D EM
 
 
-def gmm_data(rng, n=400_000):
+def gmm_data(seed, n=400_000):
+    rng = np.random.default_rng(seed)
     x = np.concatenate([rng.normal(-1.0, 1.0, n // 2), rng.normal(2.0, 1.5, n - n // 2)])
     start = (np.array([0.5, 0.5]), np.array([-3.0, 4.0]), np.array([2.0, 2.0]))
     return x, start
 
 
-def bench_gmm(rng, repeats, threads, iters=50):
+def bench_gmm(seed, repeats, threads, iters=50):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
     from threadpoolctl import threadpool_limits
 
-    x, (w, m, s) = gmm_data(rng)
+    x, (w, m, s) = gmm_data(seed)
     X = x[:, None]
 
     def ours(max_iter=iters):
@@ -145,14 +152,9 @@ def bench_gmm(rng, repeats, threads, iters=50):
         r_ours.sigmas, np.sqrt(r_peer.covariances_[:, 0, 0]), atol=1e-6
     )
     (a_o, a_p, b_o, b_p), _ = interleaved([lambda: ours(5), lambda: peer(5), lambda: ours(25), lambda: peer(25)], repeats)
-    marg_ours, marg_peer = (b_o - a_o) / 20, (b_p - a_p) / 20
     return dict(
-        ours_fit=t_ours / r_ours.n_iter,
-        peer_fit=t_peer / r_peer.n_iter_,
-        fit_ratio=(t_ours / r_ours.n_iter) / (t_peer / r_peer.n_iter_),
-        ours_marg=marg_ours,
-        peer_marg=marg_peer,
-        marg_ratio=marg_ours / marg_peer,
+        fit=(t_ours / r_ours.n_iter, t_peer / r_peer.n_iter_),
+        marginal=((b_o - a_o) / 20, (b_p - a_p) / 20),
         n_iter=(r_ours.n_iter, int(r_peer.n_iter_)),
         same=same,
     )
@@ -161,17 +163,18 @@ def bench_gmm(rng, repeats, threads, iters=50):
 # --------------------------------------------------------------------------- K-medoids
 
 
-def kmedoids_data(rng, n, k=5):
-    centers = rng.normal(scale=6.0, size=(k, 2))
-    X = centers[rng.integers(k, size=n)] + rng.normal(size=(n, 2))
-    return X, rng.choice(n, size=k, replace=False)
+def kmedoids_data(seed, n, k=5):
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(n_samples=n, centers=k, random_state=seed)
+    return X, np.random.default_rng(seed).choice(n, size=k, replace=False)
 
 
-def bench_kmedoids(rng, repeats, metric):
+def bench_kmedoids(seed, repeats, metric):
     import kmedoids as peer_lib
     from sklearn.metrics import pairwise_distances
 
-    X, init = kmedoids_data(rng, 6000)
+    X, init = kmedoids_data(seed, 6000)
     k = init.size
     sk_metric = {"l2": "euclidean", "l1": "manhattan"}[metric]
 
@@ -184,18 +187,11 @@ def bench_kmedoids(rng, repeats, metric):
 
     (t_ours, t_peer), (r_ours, r_peer) = interleaved([ours, peer], repeats)
     same = sorted(r_ours.medoid_indices.tolist()) == sorted(np.asarray(r_peer.medoids).tolist())
-    return dict(
-        ours_total=t_ours,
-        peer_total=t_peer,
-        total_ratio=t_ours / t_peer,
-        per_iter_ratio=(t_ours / r_ours.n_iter) / (t_peer / max(int(r_peer.n_iter), 1)),
-        n_iter=(r_ours.n_iter, int(r_peer.n_iter)),
-        same=same,
-    )
+    return dict(total=(t_ours, t_peer), n_iter=(r_ours.n_iter, int(r_peer.n_iter)), same=same)
 
 
-def kmedoids_peak_memory(rng, n=20_000):
-    X, init = kmedoids_data(rng, n)
+def kmedoids_peak_memory(seed, n=20_000):
+    X, init = kmedoids_data(seed, n)
     peaks = {}
     for metric in ("l1", "l2"):
         tracemalloc.start()
@@ -224,39 +220,38 @@ def main(argv=None):
     print(f"python {platform.python_version()}, numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
           f"{cores} cores, load average {os.getloadavg()[0]:.2f} at start, best of {args.repeats}")
     print()
-    header = f"{'comparison':44s} {'ours ms/it':>10s} {'peer ms/it':>10s} {'ratio':>7s} {'target':>7s}  ok"
+    header = (f"{'comparison (time per iteration)':46s} {'ours ms':>8s} {'peer ms':>8s} {'ratio':>6s} "
+              f"{'cpu ratio':>9s} {'target':>6s}  ok")
     print(header)
     print("-" * len(header))
 
-    def row(label, ours_s, peer_s, ratio, target, extra=""):
+    def row(label, ours, peer, target, extra=""):
+        ratio = ours.wall / peer.wall
         ok = "yes" if ratio <= target else "NO"
-        print(f"{label:44s} {ours_s * 1e3:10.2f} {peer_s * 1e3:10.2f} {ratio:7.2f} {target:7.2f}  {ok}{extra}")
+        print(f"{label:46s} {ours.wall * 1e3:8.2f} {peer.wall * 1e3:8.2f} {ratio:6.2f} "
+              f"{ours.cpu / peer.cpu:9.2f} {target:6.2f}  {ok}{extra}")
 
-    rng = np.random.default_rng(args.seed)
-    for threads, tag in ((None, f"sklearn {cores} threads"), (1, "sklearn 1 thread")):
-        r = bench_kmeans(np.random.default_rng(args.seed), args.repeats, threads)
-        note = f"  iters {r['n_iter'][0]}/{r['n_iter'][1]}, same answer: {r['same']}"
-        row(f"K-means 400k x 2, k=8, fit ({tag})", r["ours_fit"], r["peer_fit"], r["fit_ratio"], 2.0, note)
-        row(f"K-means 400k x 2, k=8, marginal ({tag})", r["ours_marg"], r["peer_marg"], r["marg_ratio"], 2.0)
-    for threads, tag in ((None, f"sklearn {cores} threads"), (1, "sklearn 1 thread")):
-        r = bench_gmm(np.random.default_rng(args.seed), args.repeats, threads)
-        note = f"  iters {r['n_iter'][0]}/{r['n_iter'][1]}, same answer: {r['same']}"
-        row(f"1-D EM 400k, k=2, fit ({tag})", r["ours_fit"], r["peer_fit"], r["fit_ratio"], 0.6, note)
-        row(f"1-D EM 400k, k=2, marginal ({tag})", r["ours_marg"], r["peer_marg"], r["marg_ratio"], 0.6)
+    for name, bench, target in (("K-means 400k x 2, k=8", bench_kmeans, 2.0), ("1-D EM 400k, k=2", bench_gmm, 0.6)):
+        for threads, tag in ((None, f"{cores} thr"), (1, "1 thr")):
+            r = bench(args.seed, args.repeats, threads)
+            note = f"  ({r['n_iter'][0]}/{r['n_iter'][1]} iterations, same answer: {r['same']})"
+            row(f"{name}, fit, sklearn {tag}", *r["fit"], target, note)
+            row(f"{name}, marginal, sklearn {tag}", *r["marginal"], target)
     for metric, target in (("l2", 1.0), ("l1", 0.5)):
-        r = bench_kmedoids(np.random.default_rng(args.seed), args.repeats, metric)
-        it_o, it_p = r["n_iter"]
-        note = f"  iters {it_o}/{it_p}, same medoids: {r['same']}, per-iteration ratio {r['per_iter_ratio']:.2f}"
-        row(f"K-medoids 6000 x 2, k=5, {metric}, whole run", r["ours_total"] / it_o, r["peer_total"] / it_p,
-            r["total_ratio"], target, note)
+        r = bench_kmedoids(args.seed, args.repeats, metric)
+        (t_o, t_p), (it_o, it_p) = r["total"], r["n_iter"]
+        note = f"  ({it_o}/{it_p} iterations, same medoids: {r['same']}; whole runs {t_o.wall:.3f} s / {t_p.wall:.3f} s)"
+        row(f"K-medoids 6000 x 2, k=5, {metric}, vs matrix+alt.", t_o / it_o, t_p / it_p, target, note)
     print()
-    print("K-medoids whole run: ours / (pairwise_distances + kmedoids.alternating), total times;")
-    print("the ms/it columns divide each total by its own iteration count.")
+    print("ratio: wall-clock time, ours / peer's. cpu ratio: CPU time summed over all threads.")
+    print("fit: a whole fit from the same start to convergence (tol=0), divided by its iterations;")
+    print("marginal: (25-iteration fit - 5-iteration fit) / 20. K-medoids: the peer's time includes")
+    print("sklearn.metrics.pairwise_distances (the n x n matrix kmedoids.alternating needs).")
     print()
-    for metric, (peak, seconds, n_iter) in kmedoids_peak_memory(rng).items():
+    for metric, (peak, seconds, n_iter) in kmedoids_peak_memory(args.seed).items():
         ok = "yes" if peak < 300e6 else "NO"
-        print(f"K-medoids 20,000 x 2, k=5, {metric}: peak memory {peak / 1e6:7.1f} MB (target < 300 MB: {ok}); "
-              f"{seconds:.2f} s, {n_iter} iterations; a dense matrix alone would be {20_000**2 * 8 / 1e9:.1f} GB")
+        print(f"K-medoids 20,000 x 2, k=5, {metric}: peak memory {peak / 1e6:6.1f} MB (target < 300 MB: {ok}); "
+              f"{seconds:.2f} s, {n_iter} iterations; a dense matrix alone: {20_000**2 * 8 / 1e9:.1f} GB")
 
 
 if __name__ == "__main__":

@@ -380,7 +380,7 @@ class _BoundedLloyd:
             if idx.size:
                 self.counts += np.bincount(new, minlength=k) - np.bincount(old, minlength=k)
                 for j in range(Xt.shape[0]):
-                    xj = Xt[j, idx]
+                    xj = np.take(Xt[j], idx)
                     self.sums[:, j] += np.bincount(new, weights=xj, minlength=k)
                     self.sums[:, j] -= np.bincount(old, weights=xj, minlength=k)
                 self.J += float(d2_new.sum() - d2_old.sum())
@@ -547,22 +547,24 @@ def _hamerly_assign(Xt, C, state):
     else:
         bound.fill(np.inf)
     idx = np.flatnonzero(upper >= bound)  # keep a label only if upper + margin < the bound
+    # (np.take and np.compress below: several times faster than fancy and boolean indexing)
     if idx.size:
         # tighten: the exact distance to the own centre
-        old = labels[idx]
-        d2_old = distance_to_assigned(Xt[:, idx], C, old, "l2")
-        upper[idx] = np.sqrt(d2_old)
-        still = upper[idx] >= bound[idx]
-        idx, old, d2_old = idx[still], old[still], d2_old[still]
+        old = np.take(labels, idx)
+        d2_old = distance_to_assigned(np.take(Xt, idx, axis=1), C, old, "l2")
+        u = np.sqrt(d2_old)
+        upper[idx] = u
+        still = u >= np.take(bound, idx)
+        idx, old, d2_old = (np.compress(still, a) for a in (idx, old, d2_old))
     else:
         old, d2_old = idx, np.empty(0)
     if idx.size:
-        new, d2_new, second = two_nearest(Xt[:, idx], C)
+        new, d2_new, second = two_nearest(np.take(Xt, idx, axis=1), C)
         labels[idx] = new
         upper[idx] = np.sqrt(d2_new)
         lower[idx] = np.sqrt(second) - state.margin
         changed = new != old
-        moved = (idx[changed], old[changed], new[changed], d2_old[changed], d2_new[changed])
+        moved = tuple(np.compress(changed, a) for a in (idx, old, new, d2_old, d2_new))
     else:
         moved = (idx, old, old, d2_old, d2_old)
     return state, moved
