@@ -325,3 +325,53 @@ def test_mixture_frames_come_from_the_history_not_a_refit(em, monkeypatch):
 def test_base64_frames_decode_as_png(km):
     for src in frame_srcs(km.to_html()):
         assert Image.open(io.BytesIO(base64.b64decode(src))).format == "PNG"
+
+
+# ------------------------------------------------------------------ nbval re-execution
+
+
+def test_nbval_reexecution_matches_the_stored_outputs(tmp_path):
+    """A notebook that displays players, executed and saved, passes ``pytest --nbval``:
+    a fresh kernel reproduces text/plain and text/html exactly (the widget view's volatile
+    model id is not compared by nbval), with the project's sanitize file."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    repo = Path(__file__).resolve().parents[1]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import numpy as np\nfrom algos import stepper"),
+        nbformat.v4.new_code_cell(
+            "X = np.array([[0., -6.], [4., 4.], [0., 0.], [-5., 2.]])\n"
+            "p = stepper.step_through('kmedoids', X, k=2, init=X[[3, 0]], metric='l1')\n"
+            "from algos import kmedoids\n"
+            "direct = kmedoids.fit(X, k=2, init=X[[3, 0]], metric='l1')\n"
+            "assert np.array_equal(p.result.medoids, direct.medoids)\n"
+            "p"),
+        nbformat.v4.new_code_cell(
+            "q = stepper.step_through('gmm1d', [-1, 0, 4, 5, 6], k=2,\n"
+            "                         init=([.5, .5], [6, 7], [1, 2]), max_iter=10, tol=0)\n"
+            "assert abs(q.frames[0].objective - -24.512532330086678) < 1e-10\n"
+            "q"),
+    ]
+    env = dict(os.environ, PYTHONPATH=str(repo / "book"))
+    NotebookClient(nb, kernel_name="python3", timeout=300,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert [sorted(o["data"]) for o in outputs] == [
+        ["application/vnd.jupyter.widget-view+json", "text/html", "text/plain"]] * 2
+    path = tmp_path / "players.ipynb"
+    nbformat.write(nb, path)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "--rootdir", str(tmp_path), "-c", os.devnull,
+         "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
+         "--nbval-sanitize-with", str(repo / "tests" / "sanitize.cfg"), str(path)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "3 passed" in run.stdout
