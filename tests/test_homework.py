@@ -12,6 +12,7 @@ and the tests read the shared report.
 from __future__ import annotations
 
 import ast
+from concurrent.futures import ThreadPoolExecutor
 import json
 import os
 import re
@@ -644,7 +645,7 @@ def results_of(report):
 
 
 @pytest.mark.parametrize("path", list(SOLVED.values()), ids=list(SOLVED))
-def test_solution_notebooks_pass_everything(path):
+def test_solution_notebooks_pass_everything(path, prefetched):
     report = graded(path)
     assert [r.label for r in report.results] == labels_in(path)
     failed = [r.line() for r in report.results if not r.passed]
@@ -666,8 +667,22 @@ def student_dirs(fixture_book, tmp_path_factory):
 STUDENT_CASES = [("fixture", c) for c in BRIEF_EXERCISES] + [("book", p.name) for p in CHAPTERS]
 
 
+@pytest.fixture(scope="module")
+def prefetched(student_dirs):
+    """Grade every solved and every fresh student notebook, two at a time.
+
+    Each grading is mostly one kernel running a chapter; two kernels share the machine's two
+    cores better than one. The tests then read the reports from the cache.
+    """
+    paths = list(SOLVED.values()) + [student_dirs[src] / chapter for src, chapter in STUDENT_CASES]
+    todo = [p for p in paths if (str(p), ()) not in _REPORTS]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for path, report in zip(todo, pool.map(grade, todo)):
+            _REPORTS[(str(path), ())] = report
+
+
 @pytest.mark.parametrize("source, chapter", STUDENT_CASES, ids=[f"{s} {c}" for s, c in STUDENT_CASES])
-def test_fresh_student_notebook_fails_every_exercise_as_not_done(student_dirs, source, chapter):
+def test_fresh_student_notebook_fails_every_exercise_as_not_done(student_dirs, prefetched, source, chapter):
     report = graded(student_dirs[source] / chapter)
     assert [r.label for r in report.results] == labels_in(
         SOLUTION_FIXTURES[chapter] if source == "fixture" else BOOK / chapter)
