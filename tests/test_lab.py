@@ -1,10 +1,11 @@
 """The live step-through in the real client: JupyterLab in headless Chromium.
 
-For each notebook, the test starts JupyterLab on 127.0.0.1 with its own random token (in a
-temporary copy of ``book/``, so autosave never touches the sources), opens the notebook,
+The module starts one JupyterLab on 127.0.0.1 with its own random token (in a
+temporary copy of ``book/``, so autosave never touches the sources); for each notebook it opens it,
 runs all cells through ``window.jupyterapp.commands.execute('notebook:run-all-cells')``,
 waits for the step-through widget, presses its "Next step" button and asserts that the
-picture (the ``widgets.Image`` PNG) changed. JupyterLab is stopped in the fixture teardown.
+picture (the ``widgets.Image`` PNG) changed; then "Play" must advance the half-steps by itself
+and "Reset" return to the first. JupyterLab is stopped in the fixture teardown.
 
 Notebooks: one generated here (so the test runs before any chapter exists) plus every
 notebook in ``book/`` that calls ``step_through``. Nothing is skipped: a missing Chromium or a
@@ -64,7 +65,7 @@ def write_smoke_notebook(folder):
             "X2 = rng.normal(size=(200, 2)) * [3.0, 0.5]\n"
             'player = stepper.step_through("kmeans", X, k=3, init="random", seed=1,\n'
             '                              datasets={"blobs": X, "stretched": X2})\n'
-            "assert player.result.converged and len(player.frames) >= 3\n"
+            "assert player.result.converged and len(player.frames) >= 4\n"
             "player"
         ),
     ]
@@ -232,6 +233,13 @@ def test_next_step_redraws_in_jupyterlab(lab, browser_context, screenshot_dir, n
             " && img.naturalWidth > 0",
             arg=[image.element_handle(), before], timeout=60_000)
         widget.get_by_text("Half-step 2 of").wait_for(timeout=30_000)
+        # "Play" animates: the browser-side ipywidgets.Play ticks, the kernel redraws
+        after_next = image.get_attribute("src")
+        widget.get_by_role("button", name="Play", exact=True).click()
+        widget.get_by_text("Half-step 4 of").wait_for(timeout=60_000)
+        assert image.get_attribute("src") != after_next
+        widget.get_by_role("button", name="Reset", exact=True).click()
+        widget.get_by_text("Half-step 1 of").wait_for(timeout=30_000)
         widget.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshot_dir / f"lab_{Path(notebook).stem}.png"))
     except Exception:
