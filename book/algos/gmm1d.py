@@ -319,21 +319,28 @@ def _m_step(x, R, floor, previous):
 
     ``N_j = sum_i R[j, i]``, ``mean_j = sum_i R[j, i] x_i / N_j`` and
     ``var_j = sum_i R[j, i] (x_i - mean_j)^2 / N_j`` (deviations from the new mean, not the
-    cancellation-prone ``E[x^2] - mean^2``); the deviations are formed block by block.
+    cancellation-prone ``E[x^2] - mean^2``). The weighted sums are formed block by block with
+    element-wise products rather than BLAS dot products: on a busy machine a multi-threaded
+    BLAS call on long vectors can stall for far longer than the arithmetic takes.
     """
     k, n = R.shape
     Nk = R.sum(axis=1)
     alive = Nk > 0
     safe = np.where(alive, Nk, 1.0)  # a dead component divides by 1, then takes ``previous``
-    means = (R @ x) / safe
-    var = np.zeros(k)
-    diff = np.empty(min(n, BLOCK))
+    buf = np.empty(min(n, BLOCK))
+    sums = np.zeros(k)
     for sl in blocks(n):
-        xb, dev = x[sl], diff[: sl.stop - sl.start]
+        xb, t = x[sl], buf[: sl.stop - sl.start]
         for j in range(k):
-            np.subtract(xb, means[j], out=dev)
-            np.square(dev, out=dev)
-            var[j] += R[j, sl] @ dev
+            sums[j] += np.multiply(R[j, sl], xb, out=t).sum()
+    means = sums / safe
+    var = np.zeros(k)
+    for sl in blocks(n):
+        xb, t = x[sl], buf[: sl.stop - sl.start]
+        for j in range(k):
+            np.subtract(xb, means[j], out=t)
+            np.square(t, out=t)
+            var[j] += np.multiply(t, R[j, sl], out=t).sum()
     sigmas = np.maximum(np.sqrt(var / safe), floor)
     weights = Nk / n
     if not alive.all():
