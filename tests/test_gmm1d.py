@@ -278,7 +278,9 @@ def test_parity_with_sklearn_gaussian_mixture(x, start, iters):
         max_iter=iters,
         n_init=1,
     )
-    with warnings.catch_warnings():
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         sk.fit(x[:, None])
     ours = gmm1d.fit(x, k=k, init=start, max_iter=iters, tol=0)

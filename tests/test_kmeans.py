@@ -340,9 +340,11 @@ def test_enough_parity_cases():
 @pytest.mark.parametrize("X, C0", PARITY_CASES)
 def test_parity_with_sklearn_lloyd(X, C0):
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     k = C0.shape[0]
-    sk = KMeans(n_clusters=k, init=C0, n_init=1, algorithm="lloyd", max_iter=300, tol=0.0).fit(X)
+    with threadpool_limits(limits=1):  # small data: threads only add overhead on a busy machine
+        sk = KMeans(n_clusters=k, init=C0, n_init=1, algorithm="lloyd", max_iter=300, tol=0.0).fit(X)
     ours = kmeans.fit(X, k=k, init=C0, max_iter=300, tol=0.0)
     np.testing.assert_array_equal(ours.labels, sk.labels_)
     np.testing.assert_allclose(ours.centers, sk.cluster_centers_, rtol=0, atol=1e-8)

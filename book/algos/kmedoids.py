@@ -275,7 +275,8 @@ def _medoid_update(X, labels, k, metric, medoids_from, previous):
             new[j] = previous[j]
             continue
         candidates = members if medoids_from == "cluster" else everyone
-        costs = medoid_costs(X[members], X[candidates], metric)
+        # np.take: several times faster than X[members] for long index arrays
+        costs = medoid_costs(np.take(X, members, axis=0), np.take(X, candidates, axis=0), metric)
         new[j] = candidates[argmin_tie(costs)]
     return new
 
