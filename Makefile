@@ -57,8 +57,14 @@ lab: $(STAMP)
 student: $(STAMP)
 	PYTHONPATH=book $(PY) -m algos.homework student $(if $(filter 1 yes true,$(FORCE)),--force)
 
+# Checked before anything else runs (a fresh machine would otherwise install first).
+ifneq ($(filter grade,$(MAKECMDGOALS)),)
+ifeq ($(strip $(NB)),)
+$(error Usage: make grade NB=path/to/notebook.ipynb)
+endif
+endif
+
 grade: $(STAMP)
-	@test -n "$(NB)" || { echo "Usage: make grade NB=path/to/notebook.ipynb"; exit 2; }
 	PYTHONPATH=book $(PY) -m algos.homework grade "$(NB)"
 
 clean:
