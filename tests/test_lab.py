@@ -233,6 +233,8 @@ def test_next_step_redraws_in_jupyterlab(lab, browser_context, screenshot_dir, n
             " && img.naturalWidth > 0",
             arg=[image.element_handle(), before], timeout=60_000)
         widget.get_by_text("Half-step 2 of").wait_for(timeout=30_000)
+        widget.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot_dir / f"lab_{Path(notebook).stem}.png"))
         # "Play" animates: the browser-side ipywidgets.Play ticks, the kernel redraws
         after_next = image.get_attribute("src")
         widget.get_by_role("button", name="Play", exact=True).click()
@@ -240,8 +242,6 @@ def test_next_step_redraws_in_jupyterlab(lab, browser_context, screenshot_dir, n
         assert image.get_attribute("src") != after_next
         widget.get_by_role("button", name="Reset", exact=True).click()
         widget.get_by_text("Half-step 1 of").wait_for(timeout=30_000)
-        widget.scroll_into_view_if_needed()
-        page.screenshot(path=str(screenshot_dir / f"lab_{Path(notebook).stem}.png"))
     except Exception:
         page.screenshot(path=str(screenshot_dir / f"lab_{Path(notebook).stem}_failed.png"))
         print(lab.log_tail())

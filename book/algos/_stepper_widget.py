@@ -72,7 +72,7 @@ class _Controls:
         self.dataset = None
         if player._datasets:
             self.dataset = widgets.Dropdown(description="dataset",
-                                            layout=widgets.Layout(width="240px"))
+                                            layout=widgets.Layout(width="340px"))
             refit_row.append(self.dataset)
         self._sync_refit_controls()
 

@@ -466,11 +466,13 @@ def mixture_legend_handles(k, histogram=False):
     handles += [Line2D([], [], color=cluster_color(j), lw=2, ls="--", label=f"component {j}")
                 for j in range(k)]
     handles.append(Line2D([], [], color="black", lw=2, label="mixture"))
+    handles.append(Patch(facecolor=cluster_color(0), edgecolor=cluster_color(1), hatch="////",
+                         label="responsibilities (bars below 0)"))
     return handles
 
 
 def plot_mixture(step, x, *, ax=None, title=None, xlim=None, ymax=None, legend=True,
-                 xlabel="$x$"):
+                 xlabel="$x$", band_label=True):
     """Draw one half-step of 1-D Gaussian-mixture EM.
 
     Parameters
@@ -491,6 +493,9 @@ def plot_mixture(step, x, *, ax=None, title=None, xlim=None, ymax=None, legend=T
         Whether to list the components' parameters in a legend.
     xlabel : str
         Label of the x axis.
+    band_label : bool
+        Whether to write what the band below the axis shows (a figure-level legend from
+        :func:`mixture_legend_handles` can say it instead).
 
     Returns
     -------
@@ -577,8 +582,9 @@ def plot_mixture(step, x, *, ax=None, title=None, xlim=None, ymax=None, legend=T
                 alpha=0.5, zorder=4)
         band_text = "responsibilities r_nj of the points (stacked)"
     ax.axhline(0, color="black", lw=0.8, zorder=3)
-    ax.annotate(band_text, xy=(0.01, 0), xycoords=("axes fraction", "data"), xytext=(0, -3),
-                textcoords="offset points", va="top", fontsize=7, color="#333333", zorder=5)
+    if band_label:
+        ax.annotate(band_text, xy=(0.01, 0), xycoords=("axes fraction", "data"), xytext=(0, -3),
+                    textcoords="offset points", va="top", fontsize=7, color="#333333", zorder=5)
 
     ax.set_xlim(*xlim)
     ax.set_ylim(base - 0.5 * gap, ymax)
@@ -717,6 +723,7 @@ def plot_step(history, index, data, *, ax=None, metric="l2", extent=None, xlim=N
     step = history[index]
     previous = history[index - 1] if index > 0 else None
     if isinstance(step, MixtureStep):
-        return plot_mixture(step, data, ax=ax, title=title, xlim=xlim, ymax=ymax, legend=legend)
+        return plot_mixture(step, data, ax=ax, title=title, xlim=xlim, ymax=ymax, legend=legend,
+                            band_label=legend)
     return plot_clusters(step, data, ax=ax, previous=previous, title=title, metric=metric,
                          extent=extent, legend=legend)

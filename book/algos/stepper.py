@@ -357,7 +357,9 @@ class StepThrough:
             for old in list(fig.legends):
                 old.remove()
             handles = self._legend_handles()
-            fig.legend(handles=handles, loc="lower center", ncol=len(handles),
+            rows = 1 if len(handles) <= 8 else 2
+            fig.subplots_adjust(bottom=0.22 if rows == 1 else 0.27)
+            fig.legend(handles=handles, loc="lower center", ncol=-(-len(handles) // rows),
                        fontsize=7, frameon=False, handletextpad=0.3, columnspacing=1.2)
             fig._algos_legend_key = self._legend_key()
         return self._figure
