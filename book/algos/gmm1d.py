@@ -241,7 +241,7 @@ def fit(x, *, k, init="kmeans", max_iter=100, tol=1e-8, seed=None, min_sigma=Non
     n_iter = 0
     for t in range(1, max_iter + 1):
         n_iter = t
-        resp = readonly(R.T)
+        resp = readonly(R).T  # a view of a read-only array is read-only too
         history.append(MixtureStep("E", t, ll, resp, w, m, s))
         w, m, s = (readonly(a) for a in _m_step(x, R, floor, (w, m, s)))
         R, new_ll = _e_step(x, w, m, s)  # the next E-step; its normaliser is LL(new params)
@@ -254,7 +254,7 @@ def fit(x, *, k, init="kmeans", max_iter=100, tol=1e-8, seed=None, min_sigma=Non
         weights=w,
         means=m,
         sigmas=s,
-        resp=readonly(R.T),
+        resp=readonly(R).T,
         log_likelihood=ll,
         n_iter=n_iter,
         converged=converged,

@@ -278,7 +278,7 @@ def fit(X, *, k, init="k-means++", metric="l2", max_iter=300, tol=0.0, seed=None
     max_iter = v.check_int(max_iter, "max_iter", minimum=0)
     tol = v.check_tol(tol)
     Xt = _transpose(X)
-    centers = readonly(init_centers(X, k, init, seed, metric=metric))
+    centers = readonly(_init_centers(X, k, init, seed, metric=metric))
     # Both engines produce the same steps; the l2 one skips work with Hamerly's bounds.
     engine = _BoundedLloyd(Xt, k) if metric == "l2" else _PlainLloyd(Xt, k, metric)
 
@@ -398,7 +398,7 @@ class _BoundedLloyd:
 # --------------------------------------------------------------------------- helpers
 
 
-def init_centers(X, k, init, seed, metric="l2"):
+def _init_centers(X, k, init, seed, metric="l2"):
     """Starting centres for K-means (also used by K-medoids and 1-D EM).
 
     ``X`` must already be validated. Returns a new (k, d) float array.
@@ -407,11 +407,11 @@ def init_centers(X, k, init, seed, metric="l2"):
     if isinstance(init, str):
         v.check_choice(init, "init", INITS)
         rng = v.make_rng(seed)
-        return X[init_indices(X, k, init, rng, metric)].copy()
+        return X[_init_indices(X, k, init, rng, metric)].copy()
     return v.check_centers(init, k, d, name="init")
 
 
-def init_indices(X, k, method, rng, metric="l2"):
+def _init_indices(X, k, method, rng, metric="l2"):
     """Row indices of k distinct points chosen by "random" or "k-means++"."""
     n = X.shape[0]
     if method == "random":

@@ -18,7 +18,7 @@ import numpy as np
 from . import _validation as v
 from ._distances import argmin_tie, distance_to_assigned, medoid_costs, nearest_center
 from ._results import ClusterStep, KMedoidsResult, readonly
-from .kmeans import INITS, _transpose, init_indices
+from .kmeans import INITS, _init_indices, _transpose
 
 __all__ = ["e_step", "m_step", "objective", "fit", "KMedoidsResult"]
 
@@ -210,7 +210,7 @@ def fit(X, *, k, init="k-means++", metric="l2", medoids_from="cluster", max_iter
     Xt = _transpose(X)
     if isinstance(init, str):
         v.check_choice(init, "init", INITS)
-        idx = init_indices(X, k, init, v.make_rng(seed), metric)
+        idx = _init_indices(X, k, init, v.make_rng(seed), metric)
     elif _is_index_array(init):
         idx = _medoid_rows(X, init, k, "init")
     else:
