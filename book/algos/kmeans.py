@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _validation as v
 from ._distances import distance_to_assigned, nearest_center, two_nearest
-from ._results import ClusterStep, KMeansResult, frozen_array, readonly
+from ._results import ClusterStep, KMeansResult, readonly
 
 __all__ = ["e_step", "e_step_bounded", "m_step", "objective", "fit", "KMeansResult", "HamerlyState"]
 
