@@ -213,6 +213,9 @@ def fit(x, *, k, init="kmeans", max_iter=100, tol=1e-8, seed=None, min_sigma=Non
     scale. EM never lowers the log-likelihood; the sigma floor keeps that true, since the
     M-step then maximises over sigmas >= ``min_sigma``.
 
+    **Memory.** ``history`` keeps the responsibilities of every iteration (8 k bytes per
+    point), the price of replaying every step.
+
     **Collapse and dead components.** Without a floor a component sitting on one point has
     sigma -> 0 and likelihood -> infinity; with it, sigma stops at ``min_sigma``. A component
     whose responsibilities all underflow to 0 gets weight 0 and keeps its mean and sigma.
