@@ -617,8 +617,11 @@ def objective_label(history):
 
 
 def half_step_name(step):
-    """Short tick label of a half-step: ``"init"``, ``"1E"``, ``"1M"``, ..."""
-    return "init" if step.kind == "init" else f"{step.iteration}{step.kind}"
+    """Short tick label of a half-step: ``"init"``, ``"E1"``, ``"M1"``, ``"E2"``, ...
+
+    The kind comes first: "2M" would read as two million on an axis.
+    """
+    return "init" if step.kind == "init" else f"{step.kind}{step.iteration}"
 
 
 _KIND_MARKER = {"init": "D", "E": "o", "M": "s"}
