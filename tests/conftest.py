@@ -194,7 +194,8 @@ def open_offline_page(context):
         The page, with two extra list attributes: ``outside_requests`` (URLs that were
         requested from anywhere but this machine; each was aborted) and ``console_errors``
         (console messages of type "error", uncaught page exceptions and HTTP
-        responses with status 400 or more). Each outside URL
+        responses with status 400 or more), and a set ``in_flight`` of the requests not yet
+        finished (see `wait_until_quiet`). Each outside URL
         is listed once, however often it was requested.
     """
     page = context.new_page()
@@ -215,6 +216,11 @@ def open_offline_page(context):
         if not is_local_url(request.url) and request.url not in page.outside_requests:
             page.outside_requests.append(request.url)
 
+    page.in_flight = set()
+    page.on("request", lambda request: page.in_flight.add(request))
+    page.on("requestfinished", lambda request: page.in_flight.discard(request))
+    page.on("requestfailed", lambda request: page.in_flight.discard(request))
+
     page.route("**/*", route)
     page.on("request", on_request)
     page.on(
@@ -229,6 +235,28 @@ def open_offline_page(context):
         lambda r: page.console_errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
     )
     return page
+
+
+def wait_until_quiet(page, quiet_ms: int = 500, timeout_ms: int = 30000) -> None:
+    """Wait until a page from `open_offline_page` has had no request in flight for `quiet_ms`.
+
+    Like playwright's "networkidle", but it names the requests still pending when it gives
+    up, and it does not count connections the page keeps open on purpose.
+
+    Raises
+    ------
+    AssertionError
+        If requests are still in flight after `timeout_ms`.
+    """
+    step = 50
+    quiet = waited = 0
+    while quiet < quiet_ms:
+        if waited >= timeout_ms:
+            pending = sorted(r.url for r in page.in_flight)
+            raise AssertionError(f"requests still pending after {timeout_ms} ms: {pending}")
+        page.wait_for_timeout(step)
+        waited += step
+        quiet = quiet + step if not page.in_flight else 0
 
 
 @pytest.fixture

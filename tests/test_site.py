@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import yaml
 
-from conftest import SITE_DIR, StaticServer, open_offline_page
+from conftest import SITE_DIR, StaticServer, open_offline_page, wait_until_quiet
 
 MISSING = "<site not built>"
 
@@ -101,7 +101,7 @@ def visit(context, url: str, screenshot: Path | None = None) -> Visit:
     try:
         response = page.goto(url, wait_until="load", timeout=60000)
         mathjax = page.evaluate(WAIT_FOR_MATHJAX_JS)
-        page.wait_for_load_state("networkidle", timeout=30000)
+        wait_until_quiet(page)
         record = Visit(
             url=url,
             status=response.status if response else None,
