@@ -108,7 +108,7 @@ def visit(context, url: str, screenshot: Path | None = None) -> Visit:
             mathjax=mathjax,
             raw_tex=page.evaluate(RAW_TEX_JS),
             math=page.evaluate(MATH_REPORT_JS),
-            footer=page.locator("footer").all_inner_texts().__str__(),
+            footer="\n".join(page.locator("footer").all_inner_texts()),
         )
         if screenshot is not None:
             take_screenshot(page, screenshot)
