@@ -218,11 +218,11 @@ def test_next_step_redraws_in_jupyterlab(lab, browser_context, screenshot_dir, n
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         wait_for_widget_or_error(page, notebook)
         widget = stepper_widget(page)
-        widget.wait_for(state="visible", timeout=60_000)
+        widget.wait_for(state="visible", timeout=120_000)
         image = widget.locator("img").first
         page.wait_for_function(
             "img => img.getAttribute('src') && img.complete && img.naturalWidth > 0",
-            arg=image.element_handle(), timeout=60_000)
+            arg=image.element_handle(), timeout=120_000)
         before = image.get_attribute("src")
         assert widget.get_by_text("Half-step 1 of").count() == 1
         for name in ("Previous step", "Next step", "Play", "Reset"):
@@ -231,17 +231,17 @@ def test_next_step_redraws_in_jupyterlab(lab, browser_context, screenshot_dir, n
         page.wait_for_function(
             "([img, old]) => img.getAttribute('src') !== old && img.complete"
             " && img.naturalWidth > 0",
-            arg=[image.element_handle(), before], timeout=60_000)
-        widget.get_by_text("Half-step 2 of").wait_for(timeout=30_000)
+            arg=[image.element_handle(), before], timeout=120_000)
+        widget.get_by_text("Half-step 2 of").wait_for(timeout=120_000)
         widget.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshot_dir / f"lab_{Path(notebook).stem}.png"))
         # "Play" animates: the browser-side ipywidgets.Play ticks, the kernel redraws
         after_next = image.get_attribute("src")
         widget.get_by_role("button", name="Play", exact=True).click()
-        widget.get_by_text("Half-step 4 of").wait_for(timeout=60_000)
+        widget.get_by_text("Half-step 4 of").wait_for(timeout=120_000)
         assert image.get_attribute("src") != after_next
         widget.get_by_role("button", name="Reset", exact=True).click()
-        widget.get_by_text("Half-step 1 of").wait_for(timeout=30_000)
+        widget.get_by_text("Half-step 1 of").wait_for(timeout=120_000)
     except Exception:
         page.screenshot(path=str(screenshot_dir / f"lab_{Path(notebook).stem}_failed.png"))
         print(lab.log_tail())
