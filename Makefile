@@ -6,7 +6,7 @@
 #   make lab       JupyterLab on book/, for class use
 #   make student   write student notebooks (solutions removed) to _build/student/ (FORCE=1 to
 #                  overwrite notebooks someone has edited)
-#   make grade NB=path/to/notebook.ipynb   grade a student's notebook
+#   make grade NB=path/to/notebook.ipynb   grade a student's notebook (TIMEOUT=s per cell)
 #   make clean     remove _build/ (site, execution cache, student notebooks) and test caches
 
 # The top level has a folder named book/: without .PHONY, `make book` would do nothing.
@@ -65,7 +65,7 @@ endif
 endif
 
 grade: $(STAMP)
-	PYTHONPATH=book $(PY) -m algos.homework grade "$(NB)"
+	PYTHONPATH=book $(PY) -m algos.homework grade "$(NB)" $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
