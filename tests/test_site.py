@@ -323,3 +323,32 @@ def test_the_checks_catch_violations(browser_context, tmp_path):
     ]
     assert any("deliberate error" in e for e in record.console_errors)
     assert len(record.raw_tex) == 1 and "$$x^2$$" in record.raw_tex[0]
+
+
+# Chapter pages: the notebooks whose code shows a step-through (read from the sources, so a
+# chapter that lost its player in the build fails here instead of dropping out of the list).
+def _chapters_with_players() -> list[str]:
+    root = SITE_DIR.parents[1]
+    return sorted(
+        f"{nb.parent.name}/{nb.stem}.html"
+        for nb in (root / "book").glob("*.ipynb")
+        if "step_through(" in nb.read_text(encoding="utf-8")
+    )
+
+
+@pytest.mark.parametrize("page", _chapters_with_players())
+def test_chapter_player_steps_offline(browser_context, site_url, page):
+    """On the built page, with outside requests blocked: Next step, the slider and Play each
+    change the picture (``check_every_player`` asserts each), and nothing leaves the site."""
+    from player_checks import check_every_player
+
+    tab = open_offline_page(browser_context)
+    try:
+        tab.goto(urljoin(site_url, page), wait_until="load")
+        results = check_every_player(tab, expect_at_least=1)
+    finally:
+        tab.close()
+    assert tab.outside_requests == [], tab.outside_requests
+    assert tab.console_errors == [], tab.console_errors
+    # every player on the page shows several different pictures, not one frame repeated
+    assert all(len(r["srcs"]) >= 3 for r in results), [r["frames"] for r in results]
