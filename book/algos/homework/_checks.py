@@ -1,6 +1,6 @@
 """The grader's checks: one function per exercise label, run inside the student's kernel.
 
-Each check takes the kernel's namespace, pulls out the names the exercise asks for (say
+Each check, ``check(ns) -> str``, takes the kernel's namespace ``ns`` (a dict), pulls out the names the exercise asks for (say
 ``my_m_step``), runs them on the seed data and on random data the notebook never shows, and
 compares the answers with ``algos``. It returns a sentence for a pass and raises
 
@@ -327,21 +327,6 @@ def _kmeans_e_cases():
 def check_kmeans_e_step(ns):
     """Check ``my_e_step(X, centers)``: nearest-centre labels, on seed 000's points, a tie and
     random data.
-
-    Parameters
-    ----------
-    ns : dict
-        The student's kernel namespace.
-
-    Returns
-    -------
-    str
-        The pass message.
-
-    Raises
-    ------
-    Failed, NotImplementedYet, Missing
-        As described in the module docstring.
     """
     from algos import kmeans
 
@@ -399,21 +384,6 @@ def _kmeans_m_cases():
 def check_kmeans_m_step(ns):
     """Check ``my_m_step(X, labels, k)``: cluster means, on seed 001's points (the summing trap),
     seed 000's and random data.
-
-    Parameters
-    ----------
-    ns : dict
-        The student's kernel namespace.
-
-    Returns
-    -------
-    str
-        The pass message.
-
-    Raises
-    ------
-    Failed, NotImplementedYet, Missing
-        As described in the module docstring.
     """
     from algos import kmeans
 
@@ -465,21 +435,6 @@ def _kmeans_objective_cases():
 def check_kmeans_objective(ns):
     """Check ``my_objective(X, labels, centers)``: sum of squared distances to each point's own
     centre.
-
-    Parameters
-    ----------
-    ns : dict
-        The student's kernel namespace.
-
-    Returns
-    -------
-    str
-        The pass message.
-
-    Raises
-    ------
-    Failed, NotImplementedYet, Missing
-        As described in the module docstring.
     """
     from algos import kmeans
 
@@ -534,21 +489,6 @@ def _kmedoids_update_cases():
 def check_kmedoids_update(ns):
     """Check ``my_medoid_update(X, labels, k, metric)``: medoid row indices chosen among each
     cluster's members.
-
-    Parameters
-    ----------
-    ns : dict
-        The student's kernel namespace.
-
-    Returns
-    -------
-    str
-        The pass message.
-
-    Raises
-    ------
-    Failed, NotImplementedYet, Missing
-        As described in the module docstring.
     """
     from algos import kmedoids
 
@@ -602,21 +542,6 @@ def _candidate_costs(P, metric):
 def check_kmedoids_tie(ns):
     """Check ``my_candidate_costs(P, metric)``: each row's sum of (unsquared) distances to all rows
     of P.
-
-    Parameters
-    ----------
-    ns : dict
-        The student's kernel namespace.
-
-    Returns
-    -------
-    str
-        The pass message.
-
-    Raises
-    ------
-    Failed, NotImplementedYet, Missing
-        As described in the module docstring.
     """
     f = _function(ns, "my_candidate_costs")
     rng = _rng("kmedoids-tie")
@@ -659,21 +584,6 @@ def check_kmedoids_rules_differ(ns):
     """Check ``differ_X`` and ``differ_init``: data on which the two candidate rules of
     ``algos.kmedoids.fit`` (metric l2, other arguments at their defaults) end with different
     medoids.
-
-    Parameters
-    ----------
-    ns : dict
-        The student's kernel namespace.
-
-    Returns
-    -------
-    str
-        The pass message.
-
-    Raises
-    ------
-    Failed, NotImplementedYet, Missing
-        As described in the module docstring.
     """
     from algos import kmedoids
 
@@ -748,21 +658,6 @@ def _densities(x, means, sigmas):
 def check_gmm_log_likelihood(ns):
     """Check ``my_log_likelihood(x, weights, means, sigmas)``: total natural-log likelihood, finite
     for a far point.
-
-    Parameters
-    ----------
-    ns : dict
-        The student's kernel namespace.
-
-    Returns
-    -------
-    str
-        The pass message.
-
-    Raises
-    ------
-    Failed, NotImplementedYet, Missing
-        As described in the module docstring.
     """
     from algos import gmm1d
 
@@ -800,21 +695,6 @@ def check_gmm_log_likelihood(ns):
 def check_gmm_e_step(ns):
     """Check ``my_e_step(x, weights, means, sigmas)``: (n, k) responsibilities, valid for a far
     point.
-
-    Parameters
-    ----------
-    ns : dict
-        The student's kernel namespace.
-
-    Returns
-    -------
-    str
-        The pass message.
-
-    Raises
-    ------
-    Failed, NotImplementedYet, Missing
-        As described in the module docstring.
     """
     from algos import gmm1d
 
@@ -855,21 +735,6 @@ _PARAMS = ("weights", "means", "sigmas")
 @_register("gmm-m-step", "gmm_em.ipynb", "my_m_step")
 def check_gmm_m_step(ns):
     """Check ``my_m_step(x, resp)``: ``(weights, means, sigmas)`` in that order.
-
-    Parameters
-    ----------
-    ns : dict
-        The student's kernel namespace.
-
-    Returns
-    -------
-    str
-        The pass message.
-
-    Raises
-    ------
-    Failed, NotImplementedYet, Missing
-        As described in the module docstring.
     """
     from algos import gmm1d
 
@@ -915,21 +780,6 @@ def check_gmm_m_step(ns):
 def check_gmm_responsibilities(ns):
     """Check ``most_uncertain``: 0-based index of the seed point whose first responsibilities are
     closest to 50/50.
-
-    Parameters
-    ----------
-    ns : dict
-        The student's kernel namespace.
-
-    Returns
-    -------
-    str
-        The pass message.
-
-    Raises
-    ------
-    Failed, NotImplementedYet, Missing
-        As described in the module docstring.
     """
     from algos import gmm1d
 
