@@ -82,6 +82,25 @@ def interleaved(fns, repeats):
 # --------------------------------------------------------------------------- K-means
 
 
+def per_iteration(ours, peer, repeats):
+    """Time per iteration of two iterative fits, ``ours(max_iter)`` and ``peer(max_iter)``.
+
+    Returns both full fits' results and a dict with ``fit`` (a whole fit divided by its
+    iterations), ``marginal`` ((25-iteration fit - 5-iteration fit) / 20) and ``n_iter``.
+    The peer is a scikit-learn estimator (``n_iter_``); ours an algos result (``n_iter``).
+    """
+    (t_ours, t_peer), (r_ours, r_peer) = interleaved([ours, peer], repeats)
+    (a_o, a_p, b_o, b_p), _ = interleaved(
+        [lambda: ours(5), lambda: peer(5), lambda: ours(25), lambda: peer(25)], repeats
+    )
+    times = dict(
+        fit=(t_ours / r_ours.n_iter, t_peer / r_peer.n_iter_),
+        marginal=((b_o - a_o) / 20, (b_p - a_p) / 20),
+        n_iter=(r_ours.n_iter, int(r_peer.n_iter_)),
+    )
+    return r_ours, r_peer, times
+
+
 def kmeans_data(seed, n=400_000, k=8):
     # scikit-learn's standard test data: k unit-variance blobs with centres drawn in a box;
     # some blobs overlap, so Lloyd needs dozens of iterations
@@ -106,15 +125,11 @@ def bench_kmeans(seed, repeats, threads):
         with threadpool_limits(limits=threads):
             return KMeans(k, init=C0, n_init=1, algorithm="lloyd", tol=0.0, max_iter=max_iter).fit(X)
 
-    (t_ours, t_peer), (r_ours, r_peer) = interleaved([ours, peer], repeats)
-    same = np.array_equal(r_ours.labels, r_peer.labels_) and np.allclose(r_ours.centers, r_peer.cluster_centers_, atol=1e-8)
-    (a_o, a_p, b_o, b_p), _ = interleaved([lambda: ours(5), lambda: peer(5), lambda: ours(25), lambda: peer(25)], repeats)
-    return dict(
-        fit=(t_ours / r_ours.n_iter, t_peer / r_peer.n_iter_),
-        marginal=((b_o - a_o) / 20, (b_p - a_p) / 20),
-        n_iter=(r_ours.n_iter, int(r_peer.n_iter_)),
-        same=same,
+    r_ours, r_peer, times = per_iteration(ours, peer, repeats)
+    times["same"] = np.array_equal(r_ours.labels, r_peer.labels_) and np.allclose(
+        r_ours.centers, r_peer.cluster_centers_, atol=1e-8
     )
+    return times
 
 
 # --------------------------------------------------------------------------- 1-D EM
@@ -147,17 +162,11 @@ def bench_gmm(seed, repeats, threads, iters=50):
             warnings.simplefilter("ignore", ConvergenceWarning)
             return gm.fit(X)
 
-    (t_ours, t_peer), (r_ours, r_peer) = interleaved([ours, peer], repeats)
-    same = np.allclose(r_ours.means, r_peer.means_[:, 0], atol=1e-6) and np.allclose(
+    r_ours, r_peer, times = per_iteration(ours, peer, repeats)
+    times["same"] = np.allclose(r_ours.means, r_peer.means_[:, 0], atol=1e-6) and np.allclose(
         r_ours.sigmas, np.sqrt(r_peer.covariances_[:, 0, 0]), atol=1e-6
     )
-    (a_o, a_p, b_o, b_p), _ = interleaved([lambda: ours(5), lambda: peer(5), lambda: ours(25), lambda: peer(25)], repeats)
-    return dict(
-        fit=(t_ours / r_ours.n_iter, t_peer / r_peer.n_iter_),
-        marginal=((b_o - a_o) / 20, (b_p - a_p) / 20),
-        n_iter=(r_ours.n_iter, int(r_peer.n_iter_)),
-        same=same,
-    )
+    return times
 
 
 # --------------------------------------------------------------------------- K-medoids
