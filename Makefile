@@ -52,10 +52,10 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=book --ServerApp.ip=127.0.0.1 \
 		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(ALLOW_ROOT)
 
-# The homework tool runs from the repository root with book/ on the import path, so
+# The homework tools (grading/) run from the repository root, so
 # NB=... is a path relative to where you typed `make`.
 student: $(STAMP)
-	PYTHONPATH=book $(PY) -m algos.homework student $(if $(filter 1 yes true,$(FORCE)),--force)
+	$(PY) -m grading student $(if $(filter 1 yes true,$(FORCE)),--force)
 
 # Checked before anything else runs (a fresh machine would otherwise install first).
 ifneq ($(filter grade,$(MAKECMDGOALS)),)
@@ -65,7 +65,7 @@ endif
 endif
 
 grade: $(STAMP)
-	PYTHONPATH=book $(PY) -m algos.homework grade "$(NB)" $(if $(TIMEOUT),--timeout $(TIMEOUT))
+	$(PY) -m grading grade "$(NB)" $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

@@ -26,12 +26,12 @@ import numpy as np
 import pytest
 from algos import gmm1d, kmeans, kmedoids
 
-from algos.homework import CHECKS, MarkerError, grade, make_student, parse, student_notebook
-from algos.homework.__main__ import main
-from algos.homework._checks import run_check
-from algos.homework._grade import GradingError, _written_result
-from algos.homework._markers import BEGIN, END, has_markers, solution_blocks, source_of
-from algos.homework._student import ANSWER_PLACEHOLDER, RECORD, STUB, ZIP_NAME, ZIP_ROOT, stub_code
+from grading import CHECKS, MarkerError, grade, make_student, parse, student_notebook
+from grading.__main__ import main
+from grading._checks import run_check
+from grading._grade import GradingError, _written_result
+from grading._markers import BEGIN, END, has_markers, solution_blocks, source_of
+from grading._student import ANSWER_PLACEHOLDER, RECORD, STUB, ZIP_NAME, ZIP_ROOT, stub_code
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
@@ -357,7 +357,7 @@ def test_unzipped_hand_out_runs_on_its_own(fixture_book, tmp_path):
         zf.extractall(tmp_path / "unzipped")
     folder = tmp_path / "unzipped" / ZIP_ROOT
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([sys.executable, "-m", "algos.homework", "grade", "kmedoids.ipynb"],
+    proc = subprocess.run([sys.executable, "-m", "grading", "grade", "kmedoids.ipynb"],
                           capture_output=True, text=True, cwd=folder, env=env, timeout=300)
     assert proc.returncode == 1, proc.stderr
     verdicts = [ln for ln in proc.stdout.splitlines() if ln.startswith(("PASS", "FAIL"))]
@@ -694,9 +694,9 @@ def test_fresh_student_notebook_fails_every_exercise_as_not_done(student_dirs, p
 
 
 def test_cli_grades_seed_001_m_step_with_an_averaging_hint():
-    proc = subprocess.run([sys.executable, "-m", "algos.homework", "grade", str(SUM_M_STEP)],
+    proc = subprocess.run([sys.executable, "-m", "grading", "grade", str(SUM_M_STEP)],
                           capture_output=True, text=True, cwd=REPO, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(BOOK)})
+                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     assert proc.returncode == 1, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("Grading ")

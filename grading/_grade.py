@@ -3,7 +3,7 @@
 The notebook is copied to a temporary folder and run top to bottom in a fresh kernel, with a
 time limit per cell and for the whole run; a cell that fails does not stop the others. Then,
 in the same kernel, the check of every exercise found in the notebook runs (see
-:mod:`algos.homework._checks`), and the result is one line per exercise, ``PASS`` or ``FAIL``
+:mod:`grading._checks`), and the result is one line per exercise, ``PASS`` or ``FAIL``
 with a sentence for the student.
 
 Why this shape:
@@ -37,6 +37,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from ._checks import CHECKS, RESULT_MIME
+from ._paths import ROOT, book_dir as _default_book_dir
 from ._markers import describe_cell, is_tagged_solution, parse, source_of
 from ._student import ANSWER_PLACEHOLDER
 
@@ -50,7 +51,6 @@ KERNEL_START_TIMEOUT = 60
 MIN_WORDS = 5
 # After an interrupt the kernel must answer a trivial request within this time, or it is stuck.
 _PROBE_TIMEOUT = 10
-_BOOK_DIR = Path(__file__).resolve().parents[2]
 
 
 class GradingError(Exception):
@@ -132,7 +132,8 @@ def load_notebook(path):
 
 def _kernel_env(book_dir):
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(book_dir), env.get("PYTHONPATH")) if p)
+    # The kernel imports the chapters' ``algos`` and the grader's checks, nothing from the caller.
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([str(book_dir), str(ROOT)]))
     env["MPLBACKEND"] = "Agg"  # figures are not looked at: skip rendering them
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # silence debugpy's startup warning
     return env
@@ -256,7 +257,7 @@ def _timeout_in(ex, outcomes):
 
 
 def _check_cell(label):
-    src = (f"__import__('algos.homework._checks', fromlist=['display_result'])"
+    src = (f"__import__('grading._checks', fromlist=['display_result'])"
            f".display_result({label!r}, globals())")
     return nbformat.v4.new_code_cell(src)
 
@@ -310,7 +311,7 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, book_dir=N
     if not timeout > 0 or not total_timeout > 0:
         raise ValueError(f"time limits must be positive, got timeout={timeout}, "
                          f"total_timeout={total_timeout}")
-    book_dir = Path(book_dir) if book_dir else _BOOK_DIR
+    book_dir = Path(book_dir) if book_dir else _default_book_dir()
     nb = load_notebook(path)
     exercises = parse(nb, str(path), strict=False)
     if not exercises:
@@ -397,7 +398,7 @@ def _grade_exercise(nb, ex, outcomes, runner):
 
 def _quiet_log():
     # nbclient logs every timeout at ERROR level; the report already says it in words.
-    log = logging.getLogger("algos.homework.kernel")
+    log = logging.getLogger("grading.kernel")
     log.addHandler(logging.NullHandler())
     log.propagate = False
     return log

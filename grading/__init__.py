@@ -23,18 +23,18 @@ is five consecutive pieces:
 Everything between the two gate cells is solution: a code cell there without the markers, or
 an untagged markdown cell, is an error, because it would be handed to students.
 
-Command line (run with ``book/`` on ``PYTHONPATH``, as the Makefile does)::
+Command line, from the repository's top folder::
 
-    python -m algos.homework student [--force]   # _build/student/*.ipynb + homework.zip
-    python -m algos.homework grade NB [--timeout S] [--total-timeout S]
+    python -m grading student [--force]   # _build/student/*.ipynb + homework.zip
+    python -m grading grade NB [--timeout S] [--total-timeout S]
 
-The grader's checks live in :mod:`algos.homework._checks`, one per exercise label
+The grader's checks live in :mod:`grading._checks`, one per exercise label
 (:data:`CHECKS`).
 """
 
 import importlib
 
-# Imported on first use: the grader's kernel imports ``algos.homework._checks`` and must not
+# Imported on first use: the grader's kernel imports ``grading._checks`` and must not
 # pay for nbformat/nbclient (importing nbformat takes seconds), which only the grader needs.
 _PUBLIC = {
     "CHECKS": "_checks",

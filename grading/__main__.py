@@ -1,4 +1,4 @@
-"""Command line: ``python -m algos.homework student|grade`` (what ``make student`` / ``make grade`` run).
+"""Command line: ``python -m grading student|grade`` (what ``make student`` / ``make grade`` run).
 
 Exit codes: 0 success (``grade``: every exercise passes); 1 ``grade`` ran and some exercise
 failed; 2 the input is unusable (missing notebook, not a notebook, malformed markers).
@@ -13,9 +13,10 @@ from pathlib import Path
 
 from ._grade import CELL_TIMEOUT, TOTAL_TIMEOUT, GradingError, grade
 from ._markers import MarkerError
+from ._paths import ROOT, book_dir, use_book_algos
 from ._student import make_student
 
-_REPO = Path(__file__).resolve().parents[3]
+_REPO = ROOT
 
 
 def _show(path):
@@ -35,13 +36,13 @@ def _positive(text):
 
 
 def _parser():
-    p = argparse.ArgumentParser(prog="python -m algos.homework",
+    p = argparse.ArgumentParser(prog="python -m grading",
                                 description="Student notebooks and grading for the book's homework.")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("student", help="write the student notebooks and homework.zip")
     s.add_argument("--force", action="store_true",
                    help="overwrite student notebooks that were edited since they were generated")
-    s.add_argument("--book", type=Path, default=_REPO / "book", help="folder of the chapters")
+    s.add_argument("--book", type=Path, default=book_dir(), help="folder of the chapters")
     s.add_argument("--out", type=Path, default=_REPO / "_build" / "student", help="output folder")
     g = sub.add_parser("grade", help="run a notebook and check every exercise")
     g.add_argument("notebook", type=Path)
@@ -93,6 +94,7 @@ def _grade(args):
 
 
 def main(argv=None):
+    use_book_algos()
     args = _parser().parse_args(argv)
     return _student(args) if args.command == "student" else _grade(args)
 
