@@ -6,7 +6,10 @@
 #   make lab       JupyterLab on book/, for class use
 #   make student   write student notebooks (solutions removed) to _build/student/ (FORCE=1 to
 #                  overwrite notebooks someone has edited)
-#   make grade NB=path/to/notebook.ipynb   grade a student's notebook (TIMEOUT=s per cell)
+#   make grade NB=path/to/notebook.ipynb   grade one notebook: a line per exercise
+#   make grade DIR=path/to/folder          grade every notebook below the folder into
+#                  _build/grades/ (grades.csv, feedback/); JOBS=n at a time (default: CPUs).
+#                  Both take SEED=n (repeat a grading exactly) and TIMEOUT=s (per cell)
 #   make clean     remove _build/ (site, execution cache, student notebooks) and test caches
 
 # The top level has a folder named book/: without .PHONY, `make book` would do nothing.
@@ -52,20 +55,27 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=book --ServerApp.ip=127.0.0.1 \
 		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(ALLOW_ROOT)
 
-# The homework tools (grading/) run from the repository root, so
-# NB=... is a path relative to where you typed `make`.
+# The homework tools (grading/) run from the repository root, so NB=... and DIR=... are
+# paths relative to where you typed `make`. make's own exit code is 2 whenever the grader's
+# is not 0; the README gives the direct command that keeps the grader's codes.
 student: $(STAMP)
 	$(PY) -m grading student $(if $(filter 1 yes true,$(FORCE)),--force)
 
 # Checked before anything else runs (a fresh machine would otherwise install first).
 ifneq ($(filter grade,$(MAKECMDGOALS)),)
-ifeq ($(strip $(NB)),)
-$(error Usage: make grade NB=path/to/notebook.ipynb)
+ifeq ($(strip $(NB))$(strip $(DIR)),)
+$(error Usage: make grade NB=path/to/notebook.ipynb  or  make grade DIR=path/to/folder)
+endif
+ifneq ($(strip $(NB)),)
+ifneq ($(strip $(DIR)),)
+$(error make grade takes NB=... or DIR=..., not both)
+endif
 endif
 endif
 
 grade: $(STAMP)
-	$(PY) -m grading grade "$(NB)" $(if $(TIMEOUT),--timeout $(TIMEOUT))
+	$(PY) -m grading grade "$(or $(NB),$(DIR))" $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
+		$(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS))
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

@@ -1,50 +1,43 @@
-"""Homework from the chapters: student notebooks and an autograder.
+"""The teacher's tools: student notebooks, the hand-out, and a grader a notebook cannot fool.
 
-One chapter notebook gives the website (solutions collapsed), the student notebook (solutions
-removed, ``make student``) and the grading (``make grade NB=...``). In a chapter, an exercise
-is five consecutive pieces:
+One chapter notebook gives the website (solutions folded), the student notebook (solutions
+removed, ``make student``) and the grading (``make grade``). Command line, from the
+repository's top folder::
 
-1. a markdown cell with a sphinx-exercise block whose label starts with the chapter's name::
+    python -m grading student [--force]          # _build/student/*.ipynb + homework.zip
+    python -m grading grade NB [--seed N] ...     # one notebook: PASS/PART/FAIL per exercise
+    python -m grading grade DIR [--jobs N] ...    # a class: _build/grades/grades.csv + feedback
 
-       ```{exercise} Implement the E-step
-       :label: kmeans-e-step
+Modules:
 
-       Write `my_e_step(X, centers)` that returns ...
-       ```
-
-2. a markdown cell holding only ```` ```{solution-start} kmeans-e-step ```` (with
-   ``:class: dropdown``) and the closing fence;
-3. the solution: code cells whose solution lines sit between ``### BEGIN SOLUTION`` and
-   ``### END SOLUTION`` (the rest of the cell, e.g. the ``def`` line, is handed out), or for a
-   written answer a markdown cell tagged ``solution``;
-4. a markdown cell holding only ```` ```{solution-end} ````;
-5. code cells that check the answer on the seed data with plain asserts (students run them).
-
-Everything between the two gate cells is solution: a code cell there without the markers, or
-an untagged markdown cell, is an error, because it would be handed to students.
-
-Command line, from the repository's top folder::
-
-    python -m grading student [--force]   # _build/student/*.ipynb + homework.zip
-    python -m grading grade NB [--timeout S] [--total-timeout S]
-
-The grader's checks live in :mod:`grading._checks`, one per exercise label
-(:data:`CHECKS`).
+* :mod:`grading.markers`: the exercise markers of a chapter (nbgrader's ``### BEGIN
+  SOLUTION`` / ``### END SOLUTION`` inside sphinx-exercise blocks) and of a student notebook
+  (cell metadata);
+* :mod:`grading.student` and :mod:`grading.myst`: the student notebooks (plain Markdown) and
+  the hand-out zip;
+* :mod:`grading.grader`: grades one notebook; :mod:`grading.kernel` runs it in a kernel,
+  :mod:`grading.slicing` finds the statements an answer needs, :mod:`grading.exercise` runs
+  them without the reference answers, and :mod:`grading.checks` (one module per chapter, with
+  the points) judges what came back;
+* :mod:`grading.batch` and :mod:`grading.feedback`: a folder of notebooks into a gradebook
+  CSV and one feedback page per student;
+* :mod:`grading.launch`: the one place where processes that run students' code start.
 """
 
 import importlib
 
-# Imported on first use: the grader's kernel imports ``grading._checks`` and must not
-# pay for nbformat/nbclient (importing nbformat takes seconds), which only the grader needs.
+# Imported on first use: the command line should not pay for nbclient to print its help.
 _PUBLIC = {
-    "CHECKS": "_checks",
-    "GradeReport": "_grade",
-    "GradingError": "_grade",
-    "grade": "_grade",
-    "MarkerError": "_markers",
-    "parse": "_markers",
-    "make_student": "_student",
-    "student_notebook": "_student",
+    "CHECKS": "checks",
+    "ExerciseResult": "grader",
+    "GradingError": "grader",
+    "NotebookGrade": "grader",
+    "grade": "grader",
+    "grade_folder": "batch",
+    "MarkerError": "markers",
+    "parse": "markers",
+    "make_student": "student",
+    "student_notebook": "student",
 }
 __all__ = sorted(_PUBLIC)
 

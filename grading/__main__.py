@@ -1,22 +1,24 @@
 """Command line: ``python -m grading student|grade`` (what ``make student`` / ``make grade`` run).
 
-Exit codes: 0 success (``grade``: every exercise passes); 1 ``grade`` ran and some exercise
-failed; 2 the input is unusable (missing notebook, not a notebook, malformed markers).
+Exit codes of ``grade``:
+
+* one notebook: 0 every exercise passes; 1 the notebook was graded and some exercise does not
+  pass; 2 it could not be graded (missing, not a notebook, no exercise of this book);
+* a folder: 0 every notebook was graded (whatever the verdicts: they are in the gradebook);
+  2 some notebook could not be graded (its row says why).
+
+``student`` exits 0, or 2 when a chapter's markers are not well-formed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 
-from ._grade import CELL_TIMEOUT, TOTAL_TIMEOUT, GradingError, grade
-from ._markers import MarkerError
 from ._paths import ROOT, book_dir, use_book_algos
-from ._student import make_student
-
-_REPO = ROOT
 
 
 def _show(path):
@@ -29,13 +31,38 @@ def _show(path):
 
 
 def _positive(text):
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
     return value
 
 
+def _jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text}")
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2 ** 63:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0, got {text}")
+    return value
+
+
 def _parser():
+    from .grader import CELL_TIMEOUT, TOTAL_TIMEOUT
+
     p = argparse.ArgumentParser(prog="python -m grading",
                                 description="Student notebooks and grading for the book's homework.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -43,17 +70,30 @@ def _parser():
     s.add_argument("--force", action="store_true",
                    help="overwrite student notebooks that were edited since they were generated")
     s.add_argument("--book", type=Path, default=book_dir(), help="folder of the chapters")
-    s.add_argument("--out", type=Path, default=_REPO / "_build" / "student", help="output folder")
-    g = sub.add_parser("grade", help="run a notebook and check every exercise")
-    g.add_argument("notebook", type=Path)
+    s.add_argument("--out", type=Path, default=ROOT / "_build" / "student", help="output folder")
+    g = sub.add_parser("grade", help="grade a notebook, or every notebook below a folder")
+    g.add_argument("target", type=Path, help="a notebook, or a folder of returned notebooks")
     g.add_argument("--timeout", type=_positive, default=CELL_TIMEOUT,
-                   help=f"seconds allowed per cell and per check (default {CELL_TIMEOUT})")
+                   help=f"seconds allowed per cell and per call of a student's function "
+                        f"(default {CELL_TIMEOUT})")
     g.add_argument("--total-timeout", type=_positive, default=TOTAL_TIMEOUT,
-                   help=f"seconds allowed for the whole run (default {TOTAL_TIMEOUT})")
+                   help=f"seconds allowed for one notebook (default {TOTAL_TIMEOUT})")
+    g.add_argument("--seed", type=_seed, default=None,
+                   help="seed of the hidden random data (default: a new one, printed)")
+    g.add_argument("--jobs", type=_jobs, default=None,
+                   help="folder: notebooks graded at the same time (default: the number of CPUs)")
+    g.add_argument("--out", type=Path, default=ROOT / "_build" / "grades",
+                   help="folder: where grades.csv and feedback/ go (default _build/grades)")
+    g.add_argument("--json", action="store_true",
+                   help="one notebook: print the report as JSON instead of lines")
+    g.add_argument("--quiet", action="store_true", help="folder: no progress bar")
     return p
 
 
 def _student(args):
+    from .markers import MarkerError
+    from .student import make_student
+
     try:
         report = make_student(args.book, args.out, force=args.force)
     except MarkerError as exc:
@@ -77,26 +117,58 @@ def _student(args):
     return 0
 
 
-def _grade(args):
-    print(f"Grading {_show(args.notebook)} (time limit {args.timeout:g} s per cell)", flush=True)
+def _grade_one(args):
+    from .grader import GradingError, grade
+
+    if not args.json:
+        print(f"Grading {_show(args.target)} (time limit {args.timeout:g} s per cell)", flush=True)
     try:
-        report = grade(args.notebook, timeout=args.timeout, total_timeout=args.total_timeout)
+        report = grade(args.target, timeout=args.timeout, total_timeout=args.total_timeout,
+                       seed=args.seed)
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=1, allow_nan=False))
+    else:
+        for line in report.lines():
+            print(line)
+    return 0 if report.passed else 1
+
+
+def _grade_folder(args):
+    from .batch import grade_folder
+
+    batch = grade_folder(args.target, args.out, jobs=args.jobs, timeout=args.timeout,
+                         total_timeout=args.total_timeout, seed=args.seed,
+                         progress=not args.quiet)
+    graded = len(batch.rows) - len(batch.failed)
+    print(f"Graded {graded} of {len(batch.rows)} notebooks below {_show(args.target)} "
+          f"(seed {batch.seed}; --seed {batch.seed} repeats this grading).")
+    print(f"Gradebook: {_show(batch.csv_path)}")
+    print(f"Feedback:  {_show(batch.feedback_dir)}/")
+    if not batch.rows:
+        print(f"error: no notebook (*.ipynb) below {_show(args.target)}", file=sys.stderr)
+        return 2
+    for row in batch.failed:
+        print(f"could not grade {row.name}: {row.error}", file=sys.stderr)
+    return 2 if batch.failed else 0
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    use_book_algos()
+    if args.command == "student":
+        return _student(args)
+    try:
+        return _grade_folder(args) if args.target.is_dir() else _grade_one(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug in the grader: still one readable line, never a traceback
         print(f"error: the grader itself failed ({type(exc).__name__}: {exc}); please tell "
               f"your teacher", file=sys.stderr)
         return 2
-    for line in report.lines():
-        print(line)
-    return 0 if report.passed else 1
-
-
-def main(argv=None):
-    use_book_algos()
-    args = _parser().parse_args(argv)
-    return _student(args) if args.command == "student" else _grade(args)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._paths import book_dir as _book_dir
-from ._markers import MarkerError, has_markers, parse, solution_blocks, source_of, is_tagged_solution
+from .markers import MarkerError, has_markers, parse, solution_blocks, source_of, is_tagged_solution
 
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
 ANSWER_PLACEHOLDER = "Your answer here"

@@ -1,10 +1,16 @@
-"""Read the homework markers of a chapter notebook.
+"""Read the homework markers of a notebook.
 
 A chapter marks each exercise with five consecutive pieces (see the package docstring):
 the ``{exercise}`` cell, a ``{solution-start} <label>`` cell, the solution cells, a
 ``{solution-end}`` cell and the self-check code cells. This module finds them and, in strict
 mode, reports every way the markers can go wrong, so that generating the student notebooks can
 refuse a chapter that would hand a solution to the students.
+
+Student notebooks carry plain Markdown instead of MyST directives (JupyterLab shows
+directives as raw text), so there the same roles are recorded in cell metadata,
+``{"homework": {"exercise": <label>, "role": "statement" | "answer" | "check"}}``.
+:func:`parse` reads both forms: the grader also meets students' notebooks made before that
+change, which still carry the directives.
 
 Notebooks are handled as plain JSON dictionaries (what ``json.load`` returns), so that the
 student notebook can be written back byte for byte like the chapter.
@@ -19,6 +25,8 @@ BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 #: The tag of a markdown cell that holds a written answer.
 SOLUTION_TAG = "solution"
+#: The cell-metadata key under which student notebooks record the exercise a cell belongs to.
+METADATA_KEY = "homework"
 
 # The opening line of a MyST directive: ```{name} argument (also ~~~ and ::: fences).
 _DIRECTIVE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,}|:{3,})\{(?P<name>[\w-]+)\}[ \t]*(?P<arg>.*?)[ \t]*$")
@@ -53,10 +61,16 @@ class Exercise:
     check_cells : list of int
         The code cells right after ``{solution-end}``, up to the next non-code cell: the
         self-check the student runs.
+    title : str
+        The exercise's title (the directive's argument).
+    kind : str
+        Its ``:class:`` (``implement``, ``derive``, ``extend``, ``analyse``), if given.
     """
 
     label: str
     cell: int
+    title: str = ""
+    kind: str = ""
     gate: tuple | None = None
     solution_cells: list = field(default_factory=list)
     check_cells: list = field(default_factory=list)
@@ -316,7 +330,7 @@ def parse(nb, nb_name="notebook", *, strict=False):
             elif label in exercises:
                 problems.append(f"{where(i)}: exercise label {label!r} is used twice")
             else:
-                exercises[label] = Exercise(label, i)
+                exercises[label] = Exercise(label, i, d.arg, d.options.get("class", "").strip())
 
     if open_gate is not None:
         ex, start = open_gate
@@ -332,12 +346,42 @@ def parse(nb, nb_name="notebook", *, strict=False):
 
     if strict and problems:
         raise MarkerError(problems)
+    for label, ex in metadata_exercises(cells).items():
+        exercises.setdefault(label, ex)
     return sorted(exercises.values(), key=lambda e: e.cell)
+
+
+def cell_role(cell):
+    """``(label, role)`` recorded in a student notebook's cell metadata, or ``(None, None)``."""
+    meta = cell.get("metadata", {}).get(METADATA_KEY)
+    if not isinstance(meta, dict) or not isinstance(meta.get("exercise"), str):
+        return None, None
+    return meta["exercise"], meta.get("role")
+
+
+def metadata_exercises(cells):
+    """The exercises a student notebook records in cell metadata (see the module docstring)."""
+    found = {}
+    for i, cell in enumerate(cells):
+        label, role = cell_role(cell)
+        if label is None:
+            continue
+        ex = found.get(label)
+        if role == "statement" and ex is None:
+            meta = cell["metadata"][METADATA_KEY]
+            found[label] = Exercise(label, i, str(meta.get("title", "")), str(meta.get("kind", "")))
+        elif ex is not None and role == "answer":
+            ex.solution_cells.append(i)
+        elif ex is not None and role == "check":
+            ex.check_cells.append(i)
+    return found
 
 
 def has_markers(nb):
     """True when a notebook uses any homework marker (so it is a homework chapter)."""
     for cell in nb.get("cells", []):
+        if cell_role(cell)[0] is not None:
+            return True
         src = source_of(cell)
         if "BEGIN SOLUTION" in src or "END SOLUTION" in src or is_tagged_solution(cell):
             return True

@@ -1,0 +1,191 @@
+"""Checks of the K-means chapter's exercises (``book/kmeans.ipynb``).
+
+Expected answers: seed constants on the homework data (worked out in the comments), hand-made
+ties, and ``algos.kmeans`` (the book's reference, held by the grader's process only) on the
+hidden random data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Case, Part, check, written
+from ._common import (CLUSTERING_REFERENCES, SEED000_CENTERS, SEED000_X, SEED001_LABELS,
+                      SEED001_X, Failed, as_array, as_number, close, fmt, is_numeric, pairwise,
+                      random_labels)
+
+CHAPTER = "kmeans.ipynb"
+
+
+# --- the E-step -------------------------------------------------------------------------------
+
+def _judge_e_step(got, case):
+    from algos import kmeans
+
+    X, centers = case.args["X"], case.args["centers"]
+    n, k = len(X), len(centers)
+    expected = case.expected if case.expected is not None else kmeans.e_step(X, centers)
+    expected = np.asarray(expected)
+    if is_numeric(got) and np.shape(got) == (n, k) and set(np.unique(np.asarray(got))) <= {0, 1}:
+        raise Failed(f"my_e_step returned a ({n}, {k}) one-hot matrix ({case.where}), like "
+                     f"seed 001's E-step; return one label per point, shape ({n},) "
+                     f"(np.argmin over the centres)")
+    got = as_array("my_e_step", got, (n,), case, "one label per point")
+    if np.array_equal(got, expected):
+        return
+    dist = pairwise(X, centers, "l2")
+    if np.array_equal(got, expected + 1):
+        hint = "; your labels look 1-based, but clusters are numbered from 0 (np.argmin gives that)"
+    elif np.array_equal(got, np.argmax(dist, axis=1)):
+        hint = "; you picked the farthest centre instead of the nearest"
+    elif np.array_equal(got, np.argmin(pairwise(X, centers, "l1"), axis=1)):
+        hint = "; you measured l1 (Manhattan) distance, but the E-step uses the Euclidean (l2) distance"
+    else:
+        hint = ""
+    i = int(np.flatnonzero(got != expected)[0])
+    g = got[i]
+    tied = 0 <= g < k and g == int(g) and np.isclose(dist[i, int(g)], dist[i, expected[i]])
+    if tied:
+        hint = (f"; point {i} is exactly as far from centre {int(g)} as from centre "
+                f"{expected[i]}: ties go to the lowest index (as np.argmin does)")
+    wrong = int(np.sum(got != expected))
+    raise Failed(f"{case.where}: point {i} at {fmt(X[i])} should get label {expected[i]} "
+                 f"(its nearest centre, {fmt(centers[expected[i]])}), but your my_e_step gave "
+                 f"{fmt(g)}; {wrong} of {n} labels differ{hint}")
+
+
+@check("kmeans-e-step", chapter=CHAPTER, names=["my_e_step"], points=3,
+       references=CLUSTERING_REFERENCES)
+def kmeans_e_step(rng):
+    """``my_e_step(X, centers)``: the index of each point's nearest centre (Euclidean)."""
+    def case(title, X, centers, expected=None, show=True):
+        return Case(title, {"X": X, "centers": centers}, _judge_e_step, call="my_e_step",
+                         show=show, expected=expected)
+
+    random = []
+    for n, d, k in [(60, 2, 3), (40, 3, 5)]:
+        random.append(case(f"random data ({n} points in {d}-D, {k} centres)",
+                           rng.normal(size=(n, d)) * 3, rng.normal(size=(k, d)) * 3, show=False))
+    return [
+        Part("the homework data", 1, [
+            # (0, -6) is centre 1 itself; (4, 4), (0, 0), (-5, 2) have squared distances
+            # 85 < 116, 29 < 36 and 0 to centre 0.
+            case("seed 000's four points", SEED000_X, SEED000_CENTERS, [1, 0, 0, 0]),
+            case("seed 001's five points, started at its first and last point",
+                 SEED001_X, SEED001_X[[0, 4]], [0, 0, 0, 1, 1]),
+        ]),
+        # (1, 0) and (1, 1) are as far from centre 1, (0, 0), as from centre 2, (2, 0).
+        Part("a tie", 1, [case("a tie", np.array([[1.0, 0.0], [1.0, 1.0], [5.0, 5.0], [2.0, 0.5]]),
+                               np.array([[5.0, 5.0], [0.0, 0.0], [2.0, 0.0]]), [1, 1, 0, 2])]),
+        Part("hidden random data", 1, random),
+    ]
+
+
+# --- the M-step -------------------------------------------------------------------------------
+
+def _judge_m_step(got, case):
+    from algos import kmeans
+
+    X, labels, k = case.args["X"], case.args["labels"], case.args["k"]
+    d = X.shape[1]
+    expected = case.expected if case.expected is not None else kmeans.m_step(X, labels, k)
+    expected = np.asarray(expected, dtype=float)
+    if is_numeric(got) and np.shape(got) == (d, k) and close(np.asarray(got, dtype=float).T, expected):
+        raise Failed(f"my_m_step returned the centres as columns ({case.where}); return one "
+                     f"row per cluster, shape ({k}, {d}): row j is the mean of cluster j")
+    got = as_array("my_m_step", got, (k, d), case, "one centre per row")
+    if close(got, expected):
+        return
+    counts = np.bincount(labels, minlength=k)
+    sums = np.array([X[labels == j].sum(axis=0) for j in range(k)])
+    if close(got, sums):
+        raise Failed(f"{case.where}: you returned the sum of each cluster's points; the "
+                     f"M-step takes their mean (divide by the number of points in the "
+                     f"cluster): expected {fmt(expected)}, got {fmt(got)}")
+    if close(got, np.broadcast_to(X.mean(axis=0), (k, d))):
+        raise Failed(f"{case.where}: every centre you returned is the mean of all the points, "
+                     f"{fmt(got[0])}; centre j is the mean of the points labelled j only "
+                     f"(X[labels == j]), expected {fmt(expected)}")
+    j = int(np.flatnonzero(~np.isclose(got, expected, rtol=1e-7, atol=1e-9).all(axis=1))[0])
+    raise Failed(f"{case.where}: centre {j} should be the mean of the {counts[j]} points "
+                 f"labelled {j}, {fmt(expected[j])}; yours is {fmt(got[j])}")
+
+
+@check("kmeans-m-step", chapter=CHAPTER, names=["my_m_step"], points=3,
+       references=CLUSTERING_REFERENCES)
+def kmeans_m_step(rng):
+    """``my_m_step(X, labels, k)``: the mean of each cluster, one row per cluster."""
+    def case(title, X, labels, k, expected=None, show=True):
+        return Case(title, {"X": X, "labels": labels, "k": k}, _judge_m_step,
+                         call="my_m_step", show=show, expected=expected)
+
+    random = []
+    for n, d, k in [(60, 2, 3), (40, 3, 5)]:
+        random.append(case(f"random data ({n} points in {d}-D, k = {k})",
+                           rng.normal(size=(n, d)) * 3 + 1, random_labels(rng, n, k), k, show=False))
+    return [
+        # (1 + 2 + 3) / 3 = 2, (2 + 3 + 4) / 3 = 3; (8 + 9) / 2 = 8.5, (9 + 10) / 2 = 9.5
+        Part("seed 001's points", 1, [case("seed 001's points", SEED001_X, SEED001_LABELS, 2,
+                                           [[2.0, 3.0], [8.5, 9.5]])]),
+        # cluster 0 = (4, 4), (0, 0), (-5, 2): mean (-1/3, 2); cluster 1 = (0, -6) alone
+        Part("the homework data", 1, [case("the seed data", SEED000_X, np.array([1, 0, 0, 0]), 2,
+                                           [[-1 / 3, 2.0], [0.0, -6.0]])]),
+        Part("hidden random data", 1, random),
+    ]
+
+
+# --- the objective ------------------------------------------------------------------------------
+
+def _judge_objective(got, case):
+    from algos import kmeans
+
+    X, labels, centers = case.args["X"], case.args["labels"], case.args["centers"]
+    expected = case.expected if case.expected is not None else float(kmeans.objective(X, labels, centers))
+    per_point = ((X - centers[labels]) ** 2).sum(axis=1)
+    if is_numeric(got) and np.shape(got) == (len(X),):
+        raise Failed(f"my_objective returned one value per point ({case.where}); return one "
+                     f"number, their sum, {expected:.6g}")
+    got = as_number("my_objective", got, case, "the sum of squared distances")
+    if np.isclose(got, expected, rtol=1e-9, atol=1e-9):
+        return
+    dist = np.sqrt(per_point)
+    nearest = pairwise(X, centers, "l2").min(axis=1) ** 2
+    hints = [
+        (dist.sum(), "you added the distances; the K-means objective adds their squares"),
+        (np.sqrt(expected), "you took a square root; the objective is the plain sum of squared distances"),
+        (per_point.mean(), "you averaged over the points; the objective is their sum"),
+        (nearest.sum(), "you used each point's nearest centre; use its own centre, centers[labels[i]]"),
+    ]
+    hint = next((h for value, h in hints if np.isclose(got, value, rtol=1e-9)), "")
+    raise Failed(f"{case.where}: expected {expected:.6g}, your my_objective returned "
+                 f"{got:.6g}" + (f"; {hint}" if hint else ""))
+
+
+@check("kmeans-objective", chapter=CHAPTER, names=["my_objective"], points=2,
+       references=CLUSTERING_REFERENCES)
+def kmeans_objective(rng):
+    """``my_objective(X, labels, centers)``: squared distances to each point's own centre, summed."""
+    def case(title, X, labels, centers, expected=None, show=True):
+        return Case(title, {"X": X, "labels": labels, "centers": centers}, _judge_objective,
+                         call="my_objective", show=show, expected=expected)
+
+    random = []
+    for n, d, k in [(50, 2, 3), (30, 3, 4)]:
+        # Labels drawn at random, not the nearest centre: the objective must use each point's
+        # own centre.
+        random.append(case(f"random data ({n} points in {d}-D, k = {k}, labels not the nearest "
+                           f"centre)", rng.normal(size=(n, d)) * 2, random_labels(rng, n, k),
+                           rng.normal(size=(k, d)) * 2, show=False))
+    return [
+        Part("the homework data", 1, [
+            # 0 for (0, -6) on centre 1; 9^2 + 2^2 = 85, 5^2 + 2^2 = 29 and 0 to centre 0
+            case("the seed data", SEED000_X, np.array([1, 0, 0, 0]), SEED000_CENTERS, 114.0),
+            # 1 + 1, 0, 1 + 1 for the first cluster, 0.25 + 0.25 twice for the second
+            case("seed 001's points", SEED001_X, SEED001_LABELS, np.array([[2.0, 3.0], [8.5, 9.5]]),
+                 5.0),
+        ]),
+        Part("hidden random data", 1, random),
+    ]
+
+
+written("kmeans-local-optima", chapter=CHAPTER, points=2)

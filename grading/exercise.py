@@ -1,0 +1,390 @@
+"""Run a student's answer in an exercise process, without the reference answers.
+
+For each exercise the grader starts a fresh Python process (``python -I``: no ``PYTHONPATH``,
+no user site, not even the script's folder on ``sys.path``) in a scratch folder holding:
+
+* ``_harness.py`` and ``_plain.py`` (copied from this package), which run the statements the
+  answer needs and call the student's functions on the grader's inputs;
+* ``algos/``, a copy of the book's package in which the references the exercise asks the
+  student to write are stand-ins (``Check.references``): a whole module (``algos.kmeans``)
+  becomes a module whose every function records the call and raises ``ReferenceCalled``, a
+  single function (``algos._distances.nearest_center``) is replaced the same way;
+* links to the book's data files (everything in the book's folder except ``algos``, the
+  notebooks and hidden files), which a notebook may read.
+
+Nothing of the grader is importable there, and the inputs arrive on standard input: the
+process never sees an expected answer. What it sends back on standard output is read as
+plain data (:mod:`grading._plain`), validated, and judged in the grader's process.
+
+Each case has the per-cell time limit; the process is killed (its whole process group) when a
+case runs past it, when the run passes its deadline, or when it is done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import _plain, launch
+
+_HERE = Path(__file__).resolve().parent
+#: Most a process may write back (bytes); past it the process is stopped.
+MAX_OUTPUT = 256 * 1024 * 1024
+#: Bytes of the process's standard error kept to explain a crash.
+LOG_TAIL = 4000
+
+_GUARD = '''"""Stand-ins for the reference implementations while the grader checks an exercise.
+
+The exercise asks you to write this yourself, so the grader's copy of ``algos`` does not have it:
+calling it records the call and raises ``ReferenceCalled``.
+"""
+
+CALLED = []
+
+
+class ReferenceCalled(BaseException):
+    """Raised by a stand-in: the answer called the reference the exercise asks you to write."""
+
+
+def reference(qualname):
+    """A function that stands for ``qualname``: calling it records the call and raises."""
+    def stand_in(*args, **kwargs):
+        CALLED.append(qualname)
+        raise ReferenceCalled(qualname)
+
+    stand_in.__name__ = stand_in.__qualname__ = qualname.rsplit(".", 1)[-1]
+    stand_in.__doc__ = (f"Not available while the grader checks an exercise that asks you to "
+                        f"write {qualname} yourself.")
+    return stand_in
+
+
+def module(modname):
+    """A module ``__getattr__`` under which every function is a stand-in."""
+    def __getattr__(name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return reference(f"{modname}.{name}")
+
+    return __getattr__
+'''
+
+_STAND_IN_MODULE = '''"""Stand-in for ``{name}`` while the grader checks an exercise that asks you to write it."""
+
+from algos._guard import module as _module
+
+__getattr__ = _module(__name__)
+'''
+
+
+@dataclass
+class CaseOutcome:
+    """What happened when one case ran in the exercise process.
+
+    ``status`` is one of ``ok`` (``value`` holds the decoded answer), ``missing`` (``name``
+    is not defined), ``not-callable`` (``value`` is what the name holds), ``not-implemented``,
+    ``reference`` (``name``: the stand-in that was called), ``raised`` (``error``), ``timeout``,
+    ``died`` (``error`` says how), ``bad-data`` (what came back is not plain data) and
+    ``not-run``.
+    """
+
+    status: str
+    value: Any = None
+    name: str = ""
+    error: str = ""
+    changed: tuple = ()
+    seconds: float = 0.0
+
+
+@dataclass
+class ExerciseRun:
+    """The outcome of :func:`run_exercise`."""
+
+    outcomes: dict = field(default_factory=dict)
+    statement_errors: list = field(default_factory=list)
+    references: list = field(default_factory=list)
+    stopped: str = ""
+    log: str = ""
+
+
+def prepare_algos(source, dest, references):
+    """Copy the ``algos`` package from ``source`` to ``dest`` with ``references`` stood in for.
+
+    Parameters
+    ----------
+    source, dest : path
+        The book's ``algos`` folder, and where the copy goes (created).
+    references : iterable of str
+        ``algos.<module>`` (every function of the module) or ``algos.<module>.<name>``.
+
+    Raises
+    ------
+    ValueError
+        If a reference does not name a module of the package.
+    """
+    source, dest = Path(source), Path(dest)
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (dest / "_guard.py").write_text(_GUARD, encoding="utf-8")
+    extra = {}
+    for ref in references:
+        parts = ref.split(".")
+        if parts[0] != "algos" or len(parts) not in (2, 3) or not (dest / f"{parts[1]}.py").is_file():
+            raise ValueError(f"reference {ref!r} does not name a module of algos or a function in one")
+        if len(parts) == 2:
+            (dest / f"{parts[1]}.py").write_text(_STAND_IN_MODULE.format(name=ref), encoding="utf-8")
+        else:
+            extra.setdefault(parts[1], []).append(parts[2])
+    for module, names in extra.items():
+        path = dest / f"{module}.py"
+        text = path.read_text(encoding="utf-8")
+        if text.startswith('"""Stand-in'):
+            continue  # the whole module is stood in for already
+        lines = ["", "", "# --- added by the grader: references the exercise asks you to write ---",
+                 "from algos._guard import reference as _grading_reference  # noqa: E402"]
+        lines += [f"{n} = _grading_reference({f'algos.{module}.{n}'!r})" for n in names]
+        path.write_text(text + "\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _book_entries(book_dir):
+    """What the exercise process may read from the book: its data, not ``algos`` or notebooks."""
+    for entry in sorted(Path(book_dir).iterdir()):
+        if entry.name == "algos" or entry.suffix == ".ipynb" or entry.name.startswith((".", "_")):
+            continue
+        yield entry
+
+
+def _environment(scratch):
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "PYTHONHASHSEED": "0",
+        # one thread each: several notebooks are graded side by side
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    return env
+
+
+def _reader(stream, out):
+    total = 0
+    try:
+        for line in iter(stream.readline, b""):
+            total += len(line)
+            if total > MAX_OUTPUT:
+                out.put(("overflow", None))
+                return
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(message, dict) and isinstance(message.get("event"), str):
+                out.put(("message", message))
+    except (OSError, ValueError):
+        pass
+    finally:
+        out.put(("eof", None))
+
+
+def _writer(stream, data):
+    try:
+        stream.write(data)
+    except (BrokenPipeError, OSError):
+        pass
+    finally:
+        try:
+            stream.close()
+        except OSError:
+            pass
+
+
+def _how_it_ended(returncode):
+    if returncode is None:
+        return "it stopped answering"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        extra = " (out of memory?)" if name == "SIGKILL" else ""
+        return f"the process was killed by {name}{extra}"
+    return f"the process exited with code {returncode} (os._exit or exit in the code?)"
+
+
+def _decode_outcome(message, ids):
+    status = message.get("status")
+    if status == "ok":
+        try:
+            value = _plain.decode(message.get("value"))
+        except (_plain.PlainError, RecursionError, ValueError, TypeError) as exc:
+            return CaseOutcome("bad-data", error=str(exc))
+        changed = message.get("changed") or []
+        changed = tuple(i for i in changed if isinstance(i, int)) if isinstance(changed, list) else ()
+        seconds = message.get("seconds")
+        return CaseOutcome("ok", value, changed=changed,
+                           seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0)
+    if status == "not-callable":
+        try:
+            value = _plain.decode(message.get("value"))
+        except (_plain.PlainError, RecursionError, ValueError, TypeError):
+            value = _plain.Opaque("unreadable")
+        return CaseOutcome("not-callable", value)
+    if status in ("missing", "reference"):
+        return CaseOutcome(status, name=str(message.get("name", ""))[:200])
+    if status == "not-implemented":
+        return CaseOutcome(status)
+    if status == "raised":
+        err = message.get("error") or {}
+        text = f"{err.get('ename', 'Exception')}: {err.get('evalue', '')}" if isinstance(err, dict) else ""
+        return CaseOutcome("raised", error=" ".join(str(text).split())[:400])
+    return CaseOutcome("bad-data", error=f"unknown status {str(status)[:40]!r}")
+
+
+def run_exercise(statements, requests, *, references, book_dir, timeout, deadline=None,
+                 limits=None):
+    """Run the statements an answer needs, then each request, in a fresh exercise process.
+
+    Parameters
+    ----------
+    statements : list of dict
+        ``{"cell", "line", "source"}``, in notebook order (see :mod:`grading.slicing`).
+    requests : list of dict
+        ``{"id", "call", "args"}`` (args as plain data) or ``{"id", "value"}``.
+    references : iterable of str
+        What the answer must not call (see :func:`prepare_algos`).
+    book_dir : path
+        The folder holding the book's ``algos`` and data.
+    timeout : float
+        Seconds for running the statements, and for each request.
+    deadline : float, optional
+        A ``time.monotonic()`` after which everything still running is stopped.
+    limits : object, optional
+        Resource limits, for the sandbox (see :mod:`grading.launch`).
+
+    Returns
+    -------
+    ExerciseRun
+        ``outcomes`` has a :class:`CaseOutcome` for every request id.
+    """
+    run = ExerciseRun()
+    ids = [r["id"] for r in requests]
+    scratch = Path(tempfile.mkdtemp(prefix="grading-exercise-"))
+    proc = None
+    try:
+        shutil.copy(_HERE / "_harness.py", scratch / "_harness.py")
+        shutil.copy(_HERE / "_plain.py", scratch / "_plain.py")
+        prepare_algos(Path(book_dir) / "algos", scratch / "algos", references)
+        read_only = launch.python_paths()
+        for entry in _book_entries(book_dir):
+            (scratch / entry.name).symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
+            read_only.append(entry.resolve())
+        request = json.dumps({"statements": statements, "cases": requests},
+                             allow_nan=False).encode("utf-8")
+        argv = [sys.executable, "-I", "-B", str(scratch / "_harness.py")]
+        with open(scratch / "stderr.log", "wb") as log:
+            proc = launch.start_exercise(argv, scratch=scratch, read_only=read_only,
+                                         env=_environment(scratch), limits=limits, stderr=log)
+        events = queue.Queue()
+        threads = [threading.Thread(target=_writer, args=(proc.stdin, request), daemon=True),
+                   threading.Thread(target=_reader, args=(proc.stdout, events), daemon=True)]
+        for t in threads:
+            t.start()
+        _follow(proc, events, ids, run, timeout, deadline)
+        launch.stop_group(proc.pid)
+        try:
+            proc.wait(timeout=10)
+        except Exception:
+            pass
+        for t in threads:
+            t.join(timeout=5)
+        run.log = _tail(scratch / "stderr.log")
+    finally:
+        if proc is not None:
+            launch.stop_group(proc.pid)
+            for stream in (proc.stdin, proc.stdout):
+                try:
+                    stream.close()
+                except (OSError, AttributeError):
+                    pass
+        shutil.rmtree(scratch, ignore_errors=True)
+    for i in ids:
+        run.outcomes.setdefault(i, CaseOutcome("not-run"))
+    return run
+
+
+def _follow(proc, events, ids, run, timeout, deadline):
+    """Read the process's messages until it is done, stops, or runs out of time."""
+    known = set(ids)
+    current = None  # the request running now
+    phase_end = time.monotonic() + timeout
+    while True:
+        now = time.monotonic()
+        end = phase_end if deadline is None else min(phase_end, deadline)
+        if now >= end:
+            why = (f"timed out after {timeout:g} s" if deadline is None or phase_end <= deadline
+                   else "stopped at the grading time limit")
+            if current is not None:
+                run.outcomes[current] = CaseOutcome("timeout", error=why, seconds=timeout)
+            run.stopped = why + (" while running the statements your answer needs"
+                                 if current is None else "")
+            return
+        try:
+            kind, message = events.get(timeout=min(end - now, 0.5))
+        except queue.Empty:
+            continue
+        if kind == "overflow":
+            run.stopped = "it wrote too much output"
+            if current is not None:
+                run.outcomes[current] = CaseOutcome("died", error=run.stopped)
+            return
+        if kind == "eof":
+            try:
+                proc.wait(timeout=5)
+            except Exception:
+                pass
+            why = _how_it_ended(proc.poll())
+            if current is not None:
+                run.outcomes[current] = CaseOutcome("died", error=why)
+            run.stopped = why
+            return
+        event = message["event"]
+        if event == "statement":
+            err = message.get("error") if isinstance(message.get("error"), dict) else {}
+            run.statement_errors.append({
+                "cell": message.get("cell") if isinstance(message.get("cell"), int) else -1,
+                "ename": str(err.get("ename", ""))[:100], "evalue": str(err.get("evalue", ""))[:300]})
+            refs = message.get("references")
+            if isinstance(refs, list):
+                run.references += [str(r)[:200] for r in refs]
+        elif event == "start" and message.get("id") in known:
+            current = message["id"]
+            phase_end = time.monotonic() + timeout
+        elif event == "case" and message.get("id") in known:
+            run.outcomes[message["id"]] = _decode_outcome(message, known)
+            current = None
+            phase_end = time.monotonic() + timeout
+        elif event == "done":
+            refs = message.get("early_references")
+            if isinstance(refs, list):
+                run.references += [str(r)[:200] for r in refs]
+            return
+
+
+def _tail(path):
+    try:
+        data = Path(path).read_bytes()[-LOG_TAIL:]
+    except OSError:
+        return ""
+    return data.decode("utf-8", "replace")
