@@ -10,7 +10,8 @@ as ``.ipynb_checkpoints`` are skipped), several at a time, and writes into ``out
   chapter; for a written exercise empty when answered, awaiting the teacher, and 0 when not
   answered), then ``total`` and ``max`` (automatic points) and ``manual_max`` (the points of
   written answers awaiting the teacher);
-* ``feedback/<path relative to the folder, without .ipynb>.html``: one page per notebook.
+* ``feedback/<path relative to the folder, without .ipynb>.html``: one page per notebook;
+* ``grades.json``: the same, in full (every exercise's parts and messages), for scripts.
 
 All notebooks of one run share one seed for the hidden random data, recorded in every page.
 A notebook that cannot be graded (not a notebook, not of this book) gets its row with the
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import shutil
@@ -75,8 +77,8 @@ def find_notebooks(folder):
 def _grade_one(path, name, **kwargs):
     try:
         return Row(name, report=grade(path, **kwargs))
-    except GradingError as exc:
-        return Row(name, error=" ".join(str(exc).split()))
+    except GradingError as exc:  # the reason names the file as the gradebook does
+        return Row(name, error=" ".join(str(exc).replace(str(path), name).split()))
     except Exception as exc:  # a bug in the grader: the batch goes on, the row says so
         return Row(name, error=f"the grader itself failed ({type(exc).__name__}: "
                                f"{' '.join(str(exc).split())[:200]})")
@@ -132,7 +134,7 @@ def grade_folder(folder, out, *, jobs=None, timeout=CELL_TIMEOUT, total_timeout=
             bar.set_postfix_str(row.name[-30:], refresh=False)
             bar.update()
     batch.rows = [rows[p] for p in paths]
-    batch.csv_path, batch.feedback_dir = write_gradebook(batch.rows, out)
+    batch.csv_path, batch.feedback_dir = write_gradebook(batch.rows, out, seed)
     return batch
 
 
@@ -184,12 +186,18 @@ def gradebook_csv(rows):
     return buf.getvalue()
 
 
-def write_gradebook(rows, out):
-    """Write ``grades.csv`` and ``feedback/`` into ``out``; return their paths."""
+def write_gradebook(rows, out, seed):
+    """Write ``grades.csv``, ``grades.json`` and ``feedback/`` into ``out``; return the paths
+    of the CSV file and of the feedback folder."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "grades.csv"
     csv_path.write_text(gradebook_csv(rows), encoding="utf-8")
+    everything = {"seed": seed, "notebooks": [
+        {"notebook": r.name, "status": f"error: {r.error}" if r.error else "graded",
+         "report": r.report.to_dict() if r.report is not None else None} for r in rows]}
+    (out / "grades.json").write_text(json.dumps(everything, indent=1, allow_nan=False) + "\n",
+                                     encoding="utf-8")
     pages = out / "feedback"
     shutil.rmtree(pages, ignore_errors=True)
     for row in rows:

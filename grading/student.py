@@ -1,10 +1,22 @@
-"""Make the student notebooks from the chapters (``make student``).
+"""Make the student notebooks and the hand-out from the chapters (``make student``).
 
-Each chapter ``book/<name>.ipynb`` with exercises gives ``_build/student/<name>.ipynb``: the
-code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes ``# YOUR CODE HERE`` /
-``raise NotImplementedError``, a markdown cell tagged ``solution`` becomes "Your answer here",
-the changed cells lose their outputs, and every other byte of the chapter is kept.
-``homework.zip`` bundles the notebooks with the ``algos`` package they import.
+Each chapter ``book/<name>.ipynb`` with exercises gives ``_build/student/<name>.ipynb``:
+
+* the code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes ``# YOUR CODE HERE``
+  / ``raise NotImplementedError``, a markdown cell tagged ``solution`` becomes "Your answer
+  here", and the changed cells lose their outputs;
+* the MyST markup JupyterLab cannot show becomes plain Markdown (:mod:`grading.myst`): an
+  exercise's statement gets a heading ("Exercise 2: Implement the M-step"), its label and
+  points, the solution's fold markers go, and the exercise's cells record their role in
+  their metadata (see :mod:`grading.markers`), where the grader finds them;
+* every other cell is the chapter's, byte for byte.
+
+``homework.zip`` unzips to one ``homework/`` folder with everything a student needs: the
+notebooks, the ``algos`` package they import (with the player's CSS and JavaScript), the
+book's data, the ``grading`` package for the self-check, a ``requirements.txt`` pinning what
+to install (:func:`student_requirements`) and a ``README.md`` with the student instructions
+of the Homework page. Its entries are dated when they were generated; a run that changes no
+content keeps the zip as it was.
 
 A person may edit a generated file (a teacher adapting the hand-out, a student working in
 place). Generating again must not destroy that work, so ``.generated.json`` records the
@@ -14,25 +26,33 @@ new content is kept unless ``force`` is given.
 
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
 import io
 import json
+import re
+import sys
+import time
 import zipfile
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
+from . import myst
 from ._paths import book_dir as _book_dir
-from .markers import MarkerError, has_markers, parse, solution_blocks, source_of, is_tagged_solution
+from .markers import (METADATA_KEY, MarkerError, has_markers, is_tagged_solution, parse,
+                      solution_blocks, source_of)
 
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
 ANSWER_PLACEHOLDER = "Your answer here"
 RECORD = ".generated.json"
 ZIP_NAME = "homework.zip"
-#: Folder inside the zip: unzipping gives one folder holding notebooks and ``algos``.
+#: Folder inside the zip: unzipping gives one folder holding everything.
 ZIP_ROOT = "homework"
-# Any fixed date makes the zip reproducible; 1980-01-01 is the earliest a zip can store.
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+#: What a student runs the notebooks with, besides what they import.
+STUDENT_TOOLS = ("jupyterlab", "ipykernel")
+_HERE = Path(__file__).resolve().parent
 
 
 def _split_lines(text):
@@ -72,6 +92,47 @@ def stub_code(source):
     return "".join(out)
 
 
+def _exercise_points(label):
+    """``3 points, checked by the grader`` (and the written part), from the grader's checks."""
+    from .checks import CHECKS
+
+    check = CHECKS.get(label)
+    if check is None:
+        return ""
+
+    def n(x):
+        return f"{x:g} point{'' if x == 1 else 's'}"
+
+    if check.written:
+        return f"{n(check.manual)}, read by your teacher"
+    text = f"{n(check.points)}, checked by the grader"
+    return text + (f", and {n(check.manual)} for what you write, read by your teacher"
+                   if check.manual else "")
+
+
+def _statement(source, number):
+    """The plain-Markdown statement of an exercise: heading, label and points, then the text."""
+    def handler(directive, convert):
+        if directive.name not in ("exercise", "exercise-start"):
+            return None
+        label = directive.options.get("label", "").strip()
+        title = f": {directive.arg}" if directive.arg else ""
+        facts = [f"`{label}`"] if label else []
+        if directive.options.get("class", "").strip():
+            facts.append(directive.options["class"].strip())
+        if points := _exercise_points(label):
+            facts.append(points)
+        return [f"### Exercise {number}{title}", "", f"*{' · '.join(facts)}*", "",
+                *convert(directive.body)]
+
+    return myst.to_markdown(source, handler)
+
+
+def _needs_plain_markdown(text):
+    return any(myst.RAW_MYST.search(ln) or myst._TARGET.match(ln) or ln.strip() == "+++"
+               for ln in text.splitlines())
+
+
 def student_notebook(nb, nb_name="notebook"):
     """Return the student version of a chapter notebook (the argument is not modified).
 
@@ -86,17 +147,20 @@ def student_notebook(nb, nb_name="notebook"):
     -------
     dict
         A deep copy in which solution code is replaced by the stub, tagged solution markdown by
-        "Your answer here" (the tag stays, so the grader finds the answer cell), and the changed
-        code cells have no outputs and no execution count.
+        "Your answer here" (the tag stays), the changed code cells have no outputs and no
+        execution count, MyST markup is plain Markdown, the solutions' fold markers are gone,
+        and each exercise's cells say in their metadata which exercise they belong to and
+        their role (``statement``, ``answer``, ``check``).
 
     Raises
     ------
     MarkerError
-        If the markers are not well-formed (see :func:`grading._markers.parse`).
+        If the markers are not well-formed (see :func:`grading.markers.parse`).
     """
-    parse(nb, nb_name, strict=True)
+    exercises = parse(nb, nb_name, strict=True)
     out = copy.deepcopy(nb)
-    for cell in out.get("cells", []):
+    cells = out.get("cells", [])
+    for cell in cells:
         if cell.get("cell_type") == "code":
             src = source_of(cell)
             if not solution_blocks(src)[0]:
@@ -108,6 +172,29 @@ def student_notebook(nb, nb_name="notebook"):
             cell["source"] = _split_lines(ANSWER_PLACEHOLDER)
             # Pasted images belong to the answer, not to the question.
             cell.pop("attachments", None)
+
+    dropped, statements = set(), {}
+    for number, ex in enumerate(exercises, start=1):
+        dropped.update(ex.gate_cells)
+        statements[ex.cell] = number
+        roles = [(ex.cell, "statement")] + [(i, "answer") for i in ex.solution_cells] + \
+                [(i, "check") for i in ex.check_cells]
+        for i, role in roles:
+            meta = {"exercise": ex.label, "role": role}
+            if role == "statement":
+                meta["title"] = ex.title
+                if ex.kind:
+                    meta["kind"] = ex.kind
+            cells[i].setdefault("metadata", {})[METADATA_KEY] = meta
+    for i, cell in enumerate(cells):
+        if cell.get("cell_type") != "markdown":
+            continue
+        text = source_of(cell)
+        if i in statements:
+            cell["source"] = _split_lines(_statement(text, statements[i]))
+        elif _needs_plain_markdown(text):
+            cell["source"] = _split_lines(myst.to_markdown(text))
+    out["cells"] = [c for i, c in enumerate(cells) if i not in dropped]
     return out
 
 
@@ -120,12 +207,16 @@ def _sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def build_zip(files):
-    """Return the bytes of a reproducible zip holding ``files`` ({name inside the zip: bytes})."""
+def build_zip(files, date_time):
+    """Return the bytes of a zip holding ``files`` ({name inside the zip: bytes}).
+
+    Every entry is dated ``date_time`` (a ``time.struct_time``-like 6-tuple, local time, as
+    zip stores it) and readable by everyone (``rw-r--r--``).
+    """
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(files):
-            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info = zipfile.ZipInfo(name, date_time=tuple(date_time)[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16  # rw-r--r--, whatever the umask
             info.create_system = 3  # Unix, so the permissions above are honoured
@@ -133,15 +224,120 @@ def build_zip(files):
     return buf.getvalue()
 
 
-def _package_files(package_dir, name):
-    """A package's sources under ``homework/<name>/``: the hand-out imports ``algos`` next to
-    the notebooks, and a student grades themselves with the ``grading`` copy."""
+def zip_contents(path):
+    """{name: bytes} of a zip file, or None if it cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return {info.filename: zf.read(info) for info in zf.infolist() if not info.is_dir()}
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return None
+
+
+def _folder_files(folder, name):
+    """Every file of ``folder`` under ``homework/<name>/`` (no caches, no hidden files)."""
     files = {}
-    for path in sorted(package_dir.rglob("*.py")):
-        if "__pycache__" in path.parts:
+    for path in sorted(Path(folder).rglob("*")):
+        rel = path.relative_to(folder)
+        if not path.is_file() or any(part.startswith(".") or part == "__pycache__"
+                                     for part in rel.parts) or path.suffix == ".pyc":
             continue
-        files[f"{ZIP_ROOT}/{name}/{path.relative_to(package_dir).as_posix()}"] = path.read_bytes()
+        files[f"{ZIP_ROOT}/{name}/{rel.as_posix()}"] = path.read_bytes()
     return files
+
+
+def _imports(source):
+    """Top-level names of the modules a Python source imports (absolute imports only)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _normal(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def student_requirements(sources, *, local=("algos", "grading", "_plain", "_harness")):
+    """The text of the hand-out's ``requirements.txt``.
+
+    Parameters
+    ----------
+    sources : iterable of str
+        Python sources whose imports a student needs: the student notebooks' code cells, the
+        ``algos`` and ``grading`` packages.
+    local : tuple of str
+        Modules shipped in the hand-out itself.
+
+    Returns
+    -------
+    str
+        Every distribution those imports come from, plus :data:`STUDENT_TOOLS`, and everything
+        they depend on, pinned (``name==version``) to the versions installed here, which
+        ``requirements.txt`` and ``constraints.txt`` pin for the book.
+
+    Raises
+    ------
+    RuntimeError
+        If an imported module belongs to no installed distribution.
+    """
+    modules = set()
+    for source in sources:
+        modules |= _imports(source)
+    modules -= set(sys.stdlib_module_names) | set(local) | {"__future__"}
+    owners = metadata.packages_distributions()
+    missing = sorted(m for m in modules if m not in owners)
+    if missing:
+        raise RuntimeError(f"no installed distribution provides {', '.join(missing)}")
+    direct = {_normal(d) for m in modules for d in owners[m]} | set(STUDENT_TOOLS)
+    pinned, todo = {}, sorted(direct)
+    while todo:
+        name = todo.pop()
+        if name in pinned:
+            continue
+        dist = metadata.distribution(name)
+        pinned[name] = (dist.metadata["Name"], dist.version)
+        for spec in dist.requires or []:
+            req = _requirement(spec)
+            if req is not None:
+                todo.append(req)
+    lines = ["# What the homework notebooks and the self-check need, pinned to the versions the",
+             "# book is tested with (Python 3.11 or newer). In the homework folder:",
+             "#     python3 -m venv .venv",
+             "#     .venv/bin/python -m pip install -r requirements.txt",
+             f"# Needed directly: {', '.join(pinned[n][0] for n in sorted(direct))}; the rest "
+             f"is what they need.", ""]
+    lines += [f"{display}=={version}" for display, version in
+              sorted(pinned.values(), key=lambda item: _normal(item[0]))]
+    return "\n".join(lines) + "\n"
+
+
+def _requirement(spec):
+    """The distribution a ``Requires-Dist`` line needs here (no extras asked), or None."""
+    from packaging.requirements import Requirement
+
+    req = Requirement(spec)
+    if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+        return None
+    return _normal(req.name)
+
+
+def _student_readme(book_dir):
+    """The hand-out's README: the student instructions of the book's Homework page."""
+    page = Path(book_dir) / "homework.md"
+    try:
+        text = page.read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    m = re.search(r"^## For students\s*\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    body = m.group(1).strip() if m else "Open the notebooks in Jupyter and answer each exercise."
+    return f"# Homework\n\n{myst.to_markdown(body)}\n".encode("utf-8")
 
 
 def find_chapters(book_dir):
@@ -185,7 +381,7 @@ def make_student(book_dir, out_dir, *, force=False, package_dir=None):
     force : bool
         Overwrite files that were edited since they were generated.
     package_dir : path, optional
-        The ``algos`` package copied into the zip; default: the one this module belongs to.
+        The ``algos`` package copied into the zip; default: the book's.
 
     Returns
     -------
@@ -215,9 +411,21 @@ def make_student(book_dir, out_dir, *, force=False, package_dir=None):
         raise MarkerError(problems)
 
     zip_files = {f"{ZIP_ROOT}/{name}": data for name, data in outputs.items()}
-    zip_files.update(_package_files(package_dir, "algos"))
-    zip_files.update(_package_files(Path(__file__).resolve().parent, "grading"))
-    outputs[ZIP_NAME] = build_zip(zip_files)
+    zip_files.update(_folder_files(package_dir, "algos"))
+    zip_files.update(_folder_files(_HERE, "grading"))
+    if (book_dir / "data").is_dir():
+        zip_files.update(_folder_files(book_dir / "data", "data"))
+    sources = [source_of(c) for data in outputs.values()
+               for c in json.loads(data)["cells"] if c.get("cell_type") == "code"]
+    sources += [f.decode("utf-8") for name, f in zip_files.items() if name.endswith(".py")]
+    zip_files[f"{ZIP_ROOT}/requirements.txt"] = student_requirements(sources).encode("utf-8")
+    zip_files[f"{ZIP_ROOT}/README.md"] = _student_readme(book_dir)
+    # Dated when generated; a zip whose content would not change is kept as it is.
+    zip_path = out_dir / ZIP_NAME
+    if zip_path.is_file() and zip_contents(zip_path) == zip_files:
+        outputs[ZIP_NAME] = zip_path.read_bytes()
+    else:
+        outputs[ZIP_NAME] = build_zip(zip_files, time.localtime())
 
     out_dir.mkdir(parents=True, exist_ok=True)
     record = _load_record(out_dir)

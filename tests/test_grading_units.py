@@ -1,0 +1,220 @@
+"""Unit tests of the grader's parts: the plain-data codec, the program slice, the MyST
+conversion, and the exercise process (what it can and cannot reach)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from grading import _plain
+from grading._paths import book_dir
+from grading.exercise import prepare_algos, run_exercise
+from grading.myst import RAW_MYST, to_markdown
+from grading.slicing import parse_notebook, slice_for
+
+
+# --- plain data ---------------------------------------------------------------------------------
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+
+class Agreeable(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(self.shape, dtype=bool)
+
+    def tobytes(self, *args, **kwargs):
+        return b"forged"
+
+
+class Yes(float):
+    def __eq__(self, other):
+        return True
+
+
+def roundtrip(value):
+    return _plain.decode(json.loads(json.dumps(_plain.encode(value), allow_nan=False)))
+
+
+@pytest.mark.parametrize("value", [None, True, 3, -2 ** 70, 1.5, float("inf"), "l1",
+                                   [1, (2.0, "x")], (np.arange(3), None)])
+def test_plain_values_cross_unchanged(value):
+    back = roundtrip(value)
+    assert type(back) is type(value)
+    assert repr(back) == repr(value)
+
+
+def test_arrays_cross_with_dtype_shape_and_values():
+    for arr in [np.arange(6, dtype=np.int32).reshape(2, 3), np.array([[0.5, np.nan]]),
+                np.zeros((0, 2)), np.array(True), np.float32(2.5), np.int64(-4)]:
+        back = roundtrip(arr)
+        assert type(back) in (np.ndarray, type(arr))
+        assert back.dtype == np.asarray(arr).dtype and np.shape(back) == np.shape(arr)
+        assert np.array_equal(back, arr, equal_nan=True)
+
+
+def test_objects_do_not_cross_only_their_type_name():
+    for value, name in [(AlwaysEqual(), "AlwaysEqual"), (Yes(1.0), "Yes"), ({"a": 1}, "dict"),
+                        (np.array(["a"]), "dtype <U1"), (np.array([1j]), "complex")]:
+        back = roundtrip(value)
+        assert isinstance(back, _plain.Opaque) and name in back.type_name
+        assert back != back and not (back == 0)
+    # a numpy subclass crosses as its numbers, read with the base class's own methods
+    back = roundtrip(np.array([1.0, 2.0]).view(Agreeable))
+    assert type(back) is np.ndarray and back.tolist() == [1.0, 2.0]
+    assert not np.array_equal(back, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("payload", [
+    [1, 2],
+    {"list": [1], "extra": 2},
+    {"pickle": "gASVAAAAAAAAAAA="},
+    {"array": {"dtype": "|O", "shape": [1], "data": "", "scalar": False}},
+    {"array": {"dtype": "<f8", "shape": [2], "data": "AAAAAAAAAAA=", "scalar": False}},
+    {"array": {"dtype": "<f8", "shape": [-1], "data": "", "scalar": False}},
+    {"array": {"dtype": "V8", "shape": [1], "data": "AAAAAAAAAAA=", "scalar": False}},
+    {"array": {"dtype": "<f8", "shape": [1], "data": "not base64!", "scalar": False}},
+    {"int": "1" * 500},
+    {"float": "1e400"},
+    "x" * (_plain.MAX_STRING + 1),
+])
+def test_decode_refuses_what_is_not_plain_data(payload):
+    with pytest.raises(_plain.PlainError):
+        _plain.decode(payload)
+
+
+# --- the slice ------------------------------------------------------------------------------------
+
+def cells(*sources):
+    return [{"cell_type": "code", "source": s, "metadata": {}, "outputs": []} for s in sources]
+
+
+def sliced(sources, names, end=None):
+    parsed = parse_notebook(cells(*sources))
+    end = len(parsed.statements) if end is None else end
+    return [src for _, src in slice_for(parsed, names, end)]
+
+
+def test_slice_takes_what_the_answer_reads_and_nothing_else():
+    out = sliced([
+        "import numpy as np\nfrom algos import kmeans as km, plotting\nimport matplotlib.pyplot as plt",
+        "X = np.zeros((3, 2))\nlabels = km.e_step(X, X[:2])  # a demo that calls the reference",
+        "SCALE = 2\ndef helper(a):\n    return a * SCALE",
+        "def my_m_step(X, labels, k):\n    out = helper(X)\n    return np.array([out[labels == j].mean(0) for j in range(k)])",
+        "print(my_m_step(X, labels, 2))\nplt.show()",
+    ], ["my_m_step"])
+    assert out == ["import numpy as np", "SCALE = 2",
+                   "def helper(a):\n    return a * SCALE",
+                   "def my_m_step(X, labels, k):\n    out = helper(X)\n"
+                   "    return np.array([out[labels == j].mean(0) for j in range(k)])"]
+
+
+def test_slice_follows_top_level_data_and_mutations_in_order():
+    out = sliced(["import numpy as np", "x = np.arange(3)", "x[0] = 5", "y = x * 2", "x = None",
+                  "answer = int(y.sum())"], ["answer"])
+    assert out == ["import numpy as np", "x = np.arange(3)", "x[0] = 5", "y = x * 2",
+                   "answer = int(y.sum())"]
+
+
+def test_slice_keeps_only_needed_import_names_and_defaults_and_decorators():
+    out = sliced(["from algos import gmm1d, plotting, stepper",
+                  "import functools\n@functools.cache\ndef f(x, scale=gmm1d):\n    return x"],
+                 ["f"])
+    assert out == ["from algos import gmm1d", "import functools",
+                   "@functools.cache\ndef f(x, scale=gmm1d):\n    return x"]
+
+
+def test_slice_stops_at_the_exercise_and_skips_cells_that_do_not_parse():
+    parsed = parse_notebook(cells("def f():\n    return 1", "def f(:\n    pass", "def f():\n    return 3"))
+    assert 1 in parsed.syntax_errors and parsed.syntax_errors[1].startswith("SyntaxError")
+    assert [s for _, s in slice_for(parsed, ["f"], 1)] == ["def f():\n    return 1"]
+    assert [s for _, s in slice_for(parsed, ["f"], 2)] == ["def f():\n    return 3"]
+
+
+def test_magics_do_not_break_the_slice():
+    out = sliced(["%matplotlib inline\nimport numpy as np", "!ls\ndef f():\n    return np.pi"], ["f"])
+    assert out == ["import numpy as np", "def f():\n    return np.pi"]
+
+
+# --- MyST to plain Markdown ---------------------------------------------------------------------
+
+def test_myst_becomes_markdown_jupyterlab_renders():
+    text = ("(sec-x)=\n## Title\n\n% a comment\n```{note}\nA note with $x^2$.\n```\n\n"
+            ":::{admonition} Learning objectives\n:class: tip\n- one\n:::\n\n"
+            "```{hint} Try this\n:class: dropdown\nSort first.\n```\n\n"
+            "See {ref}`the E-step <sec-e>`, {math}`\\mu_k` and {term}`medoid`.\n\n"
+            "```{math}\n:label: eq-j\nJ = \\sum_n x_n\n```\n")
+    out = to_markdown(text)
+    assert not any(RAW_MYST.search(ln) for ln in out.splitlines()), out
+    assert "(sec-x)=" not in out and "% a comment" not in out
+    assert "> **Note**\n>\n> A note with $x^2$." in out
+    assert "> **Learning objectives**\n>\n> - one" in out
+    assert "<details>\n<summary>Try this</summary>\n\nSort first.\n\n</details>" in out
+    assert "See the E-step, $\\mu_k$ and medoid." in out
+    assert "$$\nJ = \\sum_n x_n\n$$" in out
+
+
+# --- the exercise process -------------------------------------------------------------------------
+
+def test_stand_ins_replace_the_references_and_nothing_else(tmp_path):
+    prepare_algos(book_dir() / "algos", tmp_path / "algos",
+                  ["algos.kmeans", "algos._distances.nearest_center"])
+    probe = """
+import algos, numpy as np
+from algos import kmeans, gmm1d, _distances
+from algos._guard import ReferenceCalled, CALLED
+for call in (lambda: kmeans.e_step(np.zeros((2, 2)), np.zeros((1, 2))),
+             lambda: kmeans.fit(np.zeros((3, 2)), k=1),
+             lambda: _distances.nearest_center(None, None, "l2")):
+    try:
+        call()
+    except ReferenceCalled as exc:
+        print("stood in:", exc)
+print(gmm1d.log_likelihood(np.array([0.0]), [1.0], [0.0], [1.0]) < 0, CALLED)
+"""
+    proc = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n{probe}"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "stood in: algos.kmeans.e_step", "stood in: algos.kmeans.fit",
+        "stood in: algos._distances.nearest_center",
+        "True ['algos.kmeans.e_step', 'algos.kmeans.fit', 'algos._distances.nearest_center']"]
+    with pytest.raises(ValueError, match="does not name a module"):
+        prepare_algos(book_dir() / "algos", tmp_path / "again", ["algos.nothing"])
+
+
+def test_the_exercise_process_cannot_reach_the_grader_or_the_reference():
+    source = '''
+import os, sys
+def probe():
+    found = []
+    for name in ("grading", "grading.checks", "_checks"):
+        try:
+            __import__(name)
+            found.append(name)
+        except ImportError:
+            pass
+    import algos.kmeans
+    return [found, os.path.realpath(algos.__file__).startswith(os.getcwd()),
+            sys.flags.isolated, "PYTHONPATH" in os.environ]
+'''
+    run = run_exercise([{"cell": 0, "line": 1, "source": source}],
+                       [{"id": 0, "call": "probe", "args": []}],
+                       references=["algos.kmeans"], book_dir=book_dir(), timeout=60)
+    assert run.outcomes[0].status == "ok", (run.outcomes, run.log)
+    found, algos_is_the_copy, isolated, pythonpath = run.outcomes[0].value
+    assert found == [] and algos_is_the_copy and isolated == 1 and not pythonpath
+
+
+def test_a_case_that_runs_too_long_is_stopped_and_the_rest_is_not_run():
+    source = "import time\ndef f(x):\n    while x:\n        time.sleep(0.01)\n    return x"
+    requests = [{"id": i, "call": "f", "args": [x]} for i, x in enumerate([0, 1, 0])]
+    run = run_exercise([{"cell": 0, "line": 1, "source": source}], requests, references=[],
+                       book_dir=book_dir(), timeout=1.5)
+    assert [run.outcomes[i].status for i in range(3)] == ["ok", "timeout", "not-run"]
+    assert run.stopped.startswith("timed out after 1.5 s")
