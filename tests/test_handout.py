@@ -1,0 +1,115 @@
+"""The hand-out works on a student's machine with nothing but what it says to install (issue 12).
+
+``make student``'s zip is unzipped into a temporary folder, a fresh virtual environment gets
+only the zip's ``requirements.txt`` (plus a kernel), and every student notebook runs top to
+bottom there, through the self-check the README tells students to run. The only errors allowed
+are those of unanswered exercises: ``NotImplementedError``, and the ``NameError`` of a
+self-check cell whose exercise is still the stub. pip reads PyPI (or the machine's mirror) and
+its cache; the install takes a minute or two.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grading.__main__ import main
+from grading.checks import CHECKS
+from grading.markers import has_markers, parse
+from grading.myst import RAW_MYST
+from grading.student import ZIP_NAME, ZIP_ROOT
+
+REPO = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted(p.name for p in (REPO / "book").glob("*.ipynb")
+                  if has_markers(json.loads(p.read_text(encoding="utf-8"))))
+
+
+@pytest.fixture(scope="module")
+def handout(tmp_path_factory):
+    if not CHAPTERS:
+        pytest.fail("no chapter with exercises in book/")
+    root = tmp_path_factory.mktemp("handout")
+    assert main(["student", "--out", str(root / "student")]) == 0
+    with zipfile.ZipFile(root / "student" / ZIP_NAME) as zf:
+        zf.extractall(root / "unzipped")
+    return root / "unzipped" / ZIP_ROOT
+
+
+def _clean_env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "MPLBACKEND", "VIRTUAL_ENV", "PYTHONHOME")}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def venv(handout, tmp_path_factory):
+    where = tmp_path_factory.mktemp("venv") / "env"
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", str(where)], check=True, timeout=300)
+    python = where / "bin" / "python"
+    proc = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check",
+                           "--quiet", "-r", str(handout / "requirements.txt"), "ipykernel"],
+                          capture_output=True, text=True, timeout=1500, env=_clean_env())
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return python
+
+
+def test_student_notebooks_carry_no_raw_myst(handout):
+    for name in CHAPTERS:
+        nb = json.loads((handout / name).read_text(encoding="utf-8"))
+        raw = [(i, ln) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "markdown"
+               for ln in "".join(c["source"]).splitlines() if RAW_MYST.search(ln)]
+        assert not raw, f"{name}: lines JupyterLab would show as raw markup: {raw[:5]}"
+        assert {e.label for e in parse(nb)} == {c.label for c in CHECKS.values()
+                                                if c.chapter == name}
+
+
+def test_every_notebook_runs_in_a_fresh_environment_with_only_unanswered_exercises_failing(handout, venv):
+    # The three self-checks run side by side, as a student would run them one after another.
+    procs = {name: subprocess.Popen([str(venv), "-m", "grading", "grade", name, "--json",
+                                     "--seed", "1"], cwd=handout, env=_clean_env(),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for name in CHAPTERS}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=900)
+        assert proc.returncode == 1, f"{name}: {err[-3000:]}"
+        report = json.loads(out)
+        # every cell ran; the only errors are those of unanswered exercises
+        errors = [c for c in report["cells"] if c["status"] != "ok"]
+        unexpected = [c for c in errors if not c["expected"]]
+        assert not unexpected, f"{name}: {unexpected}"
+        assert all(c["status"] == "error" and c["ename"] in ("NotImplementedError", "NameError")
+                   for c in errors), errors
+        assert any(c["ename"] == "NotImplementedError" for c in errors)
+        assert report["notes"] == [], report["notes"]
+        # and the self-check says so, exercise by exercise
+        assert report["exercises"] and all(
+            e["message"].startswith(("not implemented yet", "not answered yet"))
+            for e in report["exercises"]), report["exercises"]
+        assert report["total"] == 0 and report["max"] > 0
+
+
+def test_the_self_check_reports_a_cell_that_fails_for_another_reason(handout, venv):
+    # a small K-means notebook (the solved fixture) with one cell that cannot run
+    nb = json.loads((REPO / "tests" / "fixtures" / "homework" / "solution_kmeans.ipynb")
+                    .read_text(encoding="utf-8"))
+    broken = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+              "source": ["import not_installed_anywhere"]}
+    nb["cells"].insert(2, broken)
+    (handout / "kmeans_broken.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    proc = subprocess.run([str(venv), "-m", "grading", "grade", "kmeans_broken.ipynb", "--seed", "1"],
+                          cwd=handout, env=_clean_env(), capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr  # every exercise passes ...
+    assert proc.stdout.count("PASS  ") == 4, proc.stdout
+    # ... and the cell that has nothing to do with them is named
+    notes = [ln for ln in proc.stdout.splitlines() if ln.startswith("note:")]
+    assert notes == ["note: cell 3 (code: 'import not_installed_anywhere') failed with "
+                     "ModuleNotFoundError: No module named 'not_installed_anywhere'"], proc.stdout
