@@ -9,6 +9,7 @@ is escaped: the page runs no script and loads nothing.
 from __future__ import annotations
 
 import html
+import re
 
 from .grader import points
 
@@ -20,19 +21,17 @@ h2 { font-size: 1.15rem; margin: 0 0 .35rem; }
 .meta { color: #555; margin-top: 0; }
 .summary { font-size: 1.1rem; }
 section { border: 1px solid #d0d0d0; border-left-width: 6px; border-radius: 4px;
-          padding: .75rem 1rem; margin: 1rem 0; overflow-wrap: anywhere; }
+          padding: .75rem 1rem; margin: 1rem 0; overflow-wrap: break-word; }
 .PASS { border-left-color: #1a7f37; } .PART { border-left-color: #b8860b; }
 .FAIL { border-left-color: #c62828; } .READ { border-left-color: #1f5fbf; }
 .verdict { font-weight: 700; padding: 0 .4rem; border-radius: 3px; color: #fff; }
 .PASS .verdict { background: #1a7f37; } .PART .verdict { background: #8a6508; }
 .FAIL .verdict { background: #c62828; } .READ .verdict { background: #1f5fbf; }
 .act { margin: .4rem 0; }
-table { border-collapse: collapse; width: 100%; font-size: .95rem; margin-top: .4rem; }
-th, td { text-align: left; vertical-align: top; padding: .2rem .5rem .2rem 0;
-         border-top: 1px solid #e5e5e5; }
-td.pts { white-space: nowrap; }
-blockquote { margin: .5rem 0; padding: .25rem .75rem; background: #f5f5f5;
-             white-space: pre-wrap; }
+ul.parts { list-style: none; padding: 0; margin: .4rem 0 0; font-size: .95rem; }
+ul.parts li { border-top: 1px solid #e5e5e5; padding: .25rem 0; }
+.pts { white-space: nowrap; color: #444; }
+blockquote { margin: .5rem 0; padding: .1rem .75rem; background: #f5f5f5; }
 .seed { color: #555; font-size: .9rem; margin: .4rem 0 0; }
 ul.notes li { margin: .3rem 0; }
 """
@@ -64,17 +63,18 @@ def _section(result, seed):
            f'{_e(result.points_text())}</p>',
            f'<p class="act">{_e(result.message)}</p>']
     if result.parts:
-        rows = "".join(
-            f'<tr><td>{_e(p.title)}</td><td class="pts">{p.earned:g}/{_e(points(p.points))}</td>'
-            f'<td>{_e("right" if p.earned >= p.points else p.message)}</td></tr>'
-            for p in result.parts)
-        out.append(f"<table><tr><th>part</th><th>points</th><th>what the grader found</th></tr>"
-                   f"{rows}</table>")
+        items = "".join(
+            f'<li><strong>{_e(p.title)}</strong> <span class="pts">{p.earned:g}/'
+            f'{_e(points(p.points))}</span>: '
+            f'{_e("right" if p.earned >= p.points else p.message)}</li>' for p in result.parts)
+        out.append(f'<ul class="parts">{items}</ul>')
     if result.answered is not None:
         label = "Your written answer" if result.answer.strip() else "No written answer yet"
         out.append(f"<p>{label} ({_e(points(result.manual))}, read by your teacher):</p>")
         if result.answer.strip():
-            out.append(f"<blockquote>{_e(result.answer.strip())}</blockquote>")
+            paragraphs = "".join(f"<p>{_e(' '.join(par.split()))}</p>"
+                                 for par in re.split(r"\n\s*\n", result.answer.strip()))
+            out.append(f"<blockquote>{paragraphs}</blockquote>")
     if result.points:
         out.append(f'<p class="seed">Hidden random data from seed {seed}.</p>')
     out.append("</section>")
@@ -86,7 +86,8 @@ def notebook_page(name, report):
     written = (f"; {points(report.manual_max)} more for written answers, which your teacher "
                f"reads" if report.manual_max else "")
     body = [f"<h1>Feedback: {_e(name)}</h1>",
-            f'<p class="meta">Chapter {_e(report.chapter)} &middot; seed {report.seed} '
+            f'<p class="meta">Chapter {_e(report.chapter.removesuffix(".ipynb"))} &middot; '
+            f'seed {report.seed} '
             f"(the grader's hidden random data; <code>--seed {report.seed}</code> repeats "
             f"this grading)</p>",
             f'<p class="summary">{report.total:g} of {_e(points(report.max))} from the automatic '

@@ -288,7 +288,7 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, seed=None,
                 label, ex.title, "no-check", "the grader has no check for this exercise; "
                                              "please tell your teacher")))
     report.results = [r for _, r in sorted(graded, key=lambda item: item[0])]
-    report.notes, report.cells = _cell_notes(nb, exercises.values(), kernel, parsed)
+    report.notes, report.cells = _cell_notes(nb, exercises.values(), kernel, report.results)
     return report
 
 
@@ -511,18 +511,21 @@ def _written_result(nb, ex, check):
 
 # --- what the kernel run tells the student ----------------------------------------------------------
 
-def _cell_notes(nb, exercises, kernel, parsed):
-    """Notes on cells that failed or ran too long, except what an unanswered exercise explains.
+def _cell_notes(nb, exercises, kernel, results):
+    """Notes on cells that failed or ran too long, except what the exercises' verdicts say.
 
     Returns the notes and, for ``to_dict``, every code cell's outcome with ``expected`` saying
     whether its error comes from an unanswered exercise (``NotImplementedError``, or a
-    ``NameError`` in the cells of an exercise that is still the hand-out's stub).
+    ``NameError`` in the cells of an exercise that is still the hand-out's stub). An error in
+    the cells of an exercise that does not pass is left to that exercise's verdict.
     """
-    unanswered = {}
+    unanswered, explained = set(), set()
+    failing = {r.label for r in results if not r.passed}
     for ex in exercises:
         if _stubbed(ex, nb):
-            for i in ex.cells:
-                unanswered[i] = ex
+            unanswered.update(ex.cells)
+        if ex.label in failing:
+            explained.update(ex.cells)
     notes, cells = [], []
     for i, out in sorted(kernel.outcomes.items()):
         expected = out.status == "error" and (
@@ -533,7 +536,7 @@ def _cell_notes(nb, exercises, kernel, parsed):
         where = describe_cell(None, i, nb.cells[i])
         if out.status == "timeout":
             notes.append(f"{where} was stopped after {out.seconds} s (an endless loop?)")
-        elif out.status == "error" and not expected:
+        elif out.status == "error" and not expected and i not in explained:
             notes.append(f"{where} failed with {out.ename}: {one_line(out.evalue)}")
     if kernel.broken:
         notes.append(f"{kernel.broken}; what came after was not run")

@@ -775,3 +775,15 @@ def test_broken_code_gets_a_sentence_not_a_traceback(tmp_path):
     lines = report.lines()
     assert lines[-2].startswith("0 of 4 exercises pass: 0 of 8 points")
     assert all("Traceback" not in ln and "\n" not in ln for ln in lines)
+
+
+def test_readme_and_homework_page_give_students_the_same_instructions():
+    page = (BOOK / "homework.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    on_page = re.search(r"^## For students\n(.*?)^## ", page, re.S | re.M).group(1).strip()
+    in_readme = re.search(r"^## Students\n(.*?)^## ", readme, re.S | re.M).group(1).strip()
+    assert in_readme.startswith(on_page)
+    assert "python -m grading grade" in on_page and "requirements.txt" in on_page
+    # and the hand-out's README is that page's section
+    from grading.student import _student_readme
+    assert on_page.splitlines()[0] in _student_readme(BOOK).decode()
