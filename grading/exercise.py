@@ -223,7 +223,7 @@ def _how_it_ended(returncode):
     return f"the process exited with code {returncode} (os._exit or exit in the code?)"
 
 
-def _decode_outcome(message, ids):
+def _decode_outcome(message):
     status = message.get("status")
     if status == "ok":
         try:
@@ -372,7 +372,7 @@ def _follow(proc, events, ids, run, timeout, deadline):
             current = message["id"]
             phase_end = time.monotonic() + timeout
         elif event == "case" and message.get("id") in known:
-            run.outcomes[message["id"]] = _decode_outcome(message, known)
+            run.outcomes[message["id"]] = _decode_outcome(message)
             current = None
             phase_end = time.monotonic() + timeout
         elif event == "done":

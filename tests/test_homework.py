@@ -787,3 +787,19 @@ def test_readme_and_homework_page_give_students_the_same_instructions():
     # and the hand-out's README is that page's section
     from grading.student import _student_readme
     assert on_page.splitlines()[0] in _student_readme(BOOK).decode()
+
+
+def test_a_student_notebook_from_before_the_plain_markdown_still_grades(tmp_path):
+    # Teachers' older hand-outs keep the {exercise} directives; the grader reads those too.
+    nb = load(SOLUTION_FIXTURES["kmeans.ipynb"])
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and solution_blocks(source_of(cell))[0]:
+            cell["source"] = stub_code(source_of(cell))
+        elif "solution" in cell["metadata"].get("tags", []):
+            cell["source"] = ANSWER_PLACEHOLDER
+    path = tmp_path / "old-style.ipynb"
+    path.write_text(json.dumps(nb))
+    report = grade(path, timeout=30)
+    assert [r.label for r in report.results] == labels_in(SOLUTION_FIXTURES["kmeans.ipynb"])
+    assert [r.message for r in report.results][:3] == ["not implemented yet"] * 3
+    assert report.results[3].message.startswith("not answered yet")

@@ -27,7 +27,17 @@ Example (in ``grading/checks/<chapter>.py``)::
     @check("kmeans-e-step", chapter="kmeans.ipynb", names=["my_e_step"], points=3,
            references=CLUSTERING_REFERENCES)
     def kmeans_e_step(rng):
-        return [Part("the homework data", 1, [Case(...)]), ...]
+        case = calls("my_e_step", judge_e_step, "X", "centers")
+        return [
+            Part("the homework data", 1, [case("seed 000's points", X0, C0, expected=[1, 0, 0, 0])]),
+            Part("a tie", 1, [...]),
+            Part("hidden random data", 1, [case("random data", rng.normal(size=(60, 2)),
+                                                rng.normal(size=(3, 2)), show=False)]),
+        ]
+
+where ``judge_e_step(value, case)`` raises :class:`Failed` when ``value`` is wrong. A test
+(tests/test_grading_checks.py) runs every check on the chapters' solutions, on answers written
+with scikit-learn and on known mistakes: add the new exercise's mistakes there.
 """
 
 from __future__ import annotations
@@ -42,8 +52,8 @@ import numpy as np
 
 from ._common import Failed, fmt
 
-__all__ = ["CHECKS", "Case", "Check", "Failed", "Part", "check", "chapter_checks", "rng_for",
-           "written"]
+__all__ = ["CHECKS", "Case", "Check", "Failed", "Part", "calls", "check", "chapter_checks",
+           "rng_for", "written"]
 
 
 @dataclass
@@ -88,6 +98,21 @@ class Case:
         shown = ", ".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {fmt(v)}"
                           for k, v in self.args.items())
         return f"on {self.title} ({shown})"
+
+
+def calls(function, judge, *parameters):
+    """A maker of cases that call ``function`` with ``parameters`` (in that order).
+
+    ``case = calls("my_e_step", judge, "X", "centers")``, then
+    ``case("the seed data", X, centers, expected=[1, 0, 0, 0])``; ``show`` (default True)
+    prints the inputs in messages, so pass ``show=False`` for random data.
+    """
+    def case(title, *values, expected=None, show=True):
+        if len(values) != len(parameters):
+            raise TypeError(f"{function} takes {len(parameters)} inputs, got {len(values)}")
+        return Case(title, dict(zip(parameters, values)), judge, call=function, show=show,
+                    expected=expected)
+    return case
 
 
 @dataclass

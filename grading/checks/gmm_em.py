@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from . import Case, Part, check
+from . import Case, Part, calls, check
 from ._common import (GMM_INIT, GMM_X, MIXTURE_REFERENCES, PRINT_ATOL, Failed, as_array,
                       as_number, close, densities, describe, fmt, is_numeric, random_mixture)
 
@@ -40,16 +40,13 @@ def _parameter_parts(rng, judge, call, *, seed_expected):
     """The parts of the log-likelihood and E-step checks: seed data, a far point, random data."""
     w, mu, s = GMM_INIT
 
-    def case(title, x, weights, means, sigmas, expected=None, show=True):
-        return Case(title, dict(zip(_ARGS, (x, weights, means, sigmas))), judge, call=call,
-                    show=show, expected=expected)
-
+    case = calls(call, judge, *_ARGS)
     random = []
     for n, k in [(50, 3), (30, 2)]:
         random.append(case(f"random data ({n} points, k = {k})", *random_mixture(rng, n, k),
                            show=False))
     return [
-        Part("the homework data", 1, [case("the seed data", GMM_X, w, mu, s, seed_expected)]),
+        Part("the homework data", 1, [case("the seed data", GMM_X, w, mu, s, expected=seed_expected)]),
         # x = 100 is so far from both components that both densities underflow to 0: only a
         # log-domain computation (log-sum-exp), which the chapter asks for, stays finite.
         Part("a point far from every component", 1, [

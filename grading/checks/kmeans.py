@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Case, Part, check, written
+from . import Part, calls, check, written
 from ._common import (CLUSTERING_REFERENCES, SEED000_CENTERS, SEED000_X, SEED001_LABELS,
                       SEED001_X, Failed, as_array, as_number, close, fmt, is_numeric, pairwise,
                       random_labels)
@@ -58,10 +58,7 @@ def _judge_e_step(got, case):
        references=CLUSTERING_REFERENCES)
 def kmeans_e_step(rng):
     """``my_e_step(X, centers)``: the index of each point's nearest centre (Euclidean)."""
-    def case(title, X, centers, expected=None, show=True):
-        return Case(title, {"X": X, "centers": centers}, _judge_e_step, call="my_e_step",
-                         show=show, expected=expected)
-
+    case = calls("my_e_step", _judge_e_step, "X", "centers")
     random = []
     for n, d, k in [(60, 2, 3), (40, 3, 5)]:
         random.append(case(f"random data ({n} points in {d}-D, {k} centres)",
@@ -70,13 +67,13 @@ def kmeans_e_step(rng):
         Part("the homework data", 1, [
             # (0, -6) is centre 1 itself; (4, 4), (0, 0), (-5, 2) have squared distances
             # 85 < 116, 29 < 36 and 0 to centre 0.
-            case("seed 000's four points", SEED000_X, SEED000_CENTERS, [1, 0, 0, 0]),
+            case("seed 000's four points", SEED000_X, SEED000_CENTERS, expected=[1, 0, 0, 0]),
             case("seed 001's five points, started at its first and last point",
-                 SEED001_X, SEED001_X[[0, 4]], [0, 0, 0, 1, 1]),
+                 SEED001_X, SEED001_X[[0, 4]], expected=[0, 0, 0, 1, 1]),
         ]),
         # (1, 0) and (1, 1) are as far from centre 1, (0, 0), as from centre 2, (2, 0).
         Part("a tie", 1, [case("a tie", np.array([[1.0, 0.0], [1.0, 1.0], [5.0, 5.0], [2.0, 0.5]]),
-                               np.array([[5.0, 5.0], [0.0, 0.0], [2.0, 0.0]]), [1, 1, 0, 2])]),
+                               np.array([[5.0, 5.0], [0.0, 0.0], [2.0, 0.0]]), expected=[1, 1, 0, 2])]),
         Part("hidden random data", 1, random),
     ]
 
@@ -115,10 +112,7 @@ def _judge_m_step(got, case):
        references=CLUSTERING_REFERENCES)
 def kmeans_m_step(rng):
     """``my_m_step(X, labels, k)``: the mean of each cluster, one row per cluster."""
-    def case(title, X, labels, k, expected=None, show=True):
-        return Case(title, {"X": X, "labels": labels, "k": k}, _judge_m_step,
-                         call="my_m_step", show=show, expected=expected)
-
+    case = calls("my_m_step", _judge_m_step, "X", "labels", "k")
     random = []
     for n, d, k in [(60, 2, 3), (40, 3, 5)]:
         random.append(case(f"random data ({n} points in {d}-D, k = {k})",
@@ -126,10 +120,10 @@ def kmeans_m_step(rng):
     return [
         # (1 + 2 + 3) / 3 = 2, (2 + 3 + 4) / 3 = 3; (8 + 9) / 2 = 8.5, (9 + 10) / 2 = 9.5
         Part("seed 001's points", 1, [case("seed 001's points", SEED001_X, SEED001_LABELS, 2,
-                                           [[2.0, 3.0], [8.5, 9.5]])]),
+                                           expected=[[2.0, 3.0], [8.5, 9.5]])]),
         # cluster 0 = (4, 4), (0, 0), (-5, 2): mean (-1/3, 2); cluster 1 = (0, -6) alone
         Part("the homework data", 1, [case("the seed data", SEED000_X, np.array([1, 0, 0, 0]), 2,
-                                           [[-1 / 3, 2.0], [0.0, -6.0]])]),
+                                           expected=[[-1 / 3, 2.0], [0.0, -6.0]])]),
         Part("hidden random data", 1, random),
     ]
 
@@ -165,10 +159,7 @@ def _judge_objective(got, case):
        references=CLUSTERING_REFERENCES)
 def kmeans_objective(rng):
     """``my_objective(X, labels, centers)``: squared distances to each point's own centre, summed."""
-    def case(title, X, labels, centers, expected=None, show=True):
-        return Case(title, {"X": X, "labels": labels, "centers": centers}, _judge_objective,
-                         call="my_objective", show=show, expected=expected)
-
+    case = calls("my_objective", _judge_objective, "X", "labels", "centers")
     random = []
     for n, d, k in [(50, 2, 3), (30, 3, 4)]:
         # Labels drawn at random, not the nearest centre: the objective must use each point's
@@ -179,10 +170,10 @@ def kmeans_objective(rng):
     return [
         Part("the homework data", 1, [
             # 0 for (0, -6) on centre 1; 9^2 + 2^2 = 85, 5^2 + 2^2 = 29 and 0 to centre 0
-            case("the seed data", SEED000_X, np.array([1, 0, 0, 0]), SEED000_CENTERS, 114.0),
+            case("the seed data", SEED000_X, np.array([1, 0, 0, 0]), SEED000_CENTERS, expected=114.0),
             # 1 + 1, 0, 1 + 1 for the first cluster, 0.25 + 0.25 twice for the second
             case("seed 001's points", SEED001_X, SEED001_LABELS, np.array([[2.0, 3.0], [8.5, 9.5]]),
-                 5.0),
+                 expected=5.0),
         ]),
         Part("hidden random data", 1, random),
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Case, Part, check
+from . import Case, Part, calls, check
 from ._common import (CLUSTERING_REFERENCES, SEED000_X, Failed, as_array, as_indices, close,
                       describe, fmt, is_numeric, one_line, pairwise, random_labels)
 
@@ -63,10 +63,7 @@ def kmedoids_update(rng):
     """``my_medoid_update(X, labels, k, metric)``: each cluster's medoid, as a row index of X,
     chosen among the cluster's members.
     """
-    def case(title, X, labels, k, metric, expected=None, show=True):
-        return Case(title, {"X": X, "labels": labels, "k": k, "metric": metric}, _judge_update,
-                    call="my_medoid_update", show=show, expected=expected)
-
+    case = calls("my_medoid_update", _judge_update, "X", "labels", "k", "metric")
     random = [case(f"random data ({n} points in 2-D, k = {k}, metric {metric!r})",
                    rng.normal(size=(n, 2)) * 3, random_labels(rng, n, k), k, metric, show=False)
               for n, k, metric in [(40, 3, "l2"), (30, 4, "l1")]]
@@ -74,14 +71,14 @@ def kmedoids_update(rng):
         Part("the homework data", 1, [
             # l1 clusters {1, 3} and {0, 2}: both pairs tie (11 and 11, 6 and 6), so the lower
             # row index wins in each.
-            case("the seed data", SEED000_X, np.array([1, 0, 1, 0]), 2, "l1", [1, 0]),
+            case("the seed data", SEED000_X, np.array([1, 0, 1, 0]), 2, "l1", expected=[1, 0]),
             # l2 cluster {1, 2, 3}: (0, 0), row 2, has the smallest sum, sqrt(32) + sqrt(29);
             # cluster {0} is row 0 alone.
-            case("the seed data", SEED000_X, np.array([1, 0, 0, 0]), 2, "l2", [2, 0]),
+            case("the seed data", SEED000_X, np.array([1, 0, 0, 0]), 2, "l2", expected=[2, 0]),
         ]),
         # Both members of each cluster are equally good: the lower row index wins.
         Part("a tie", 1, [case("a tie", np.array([[0.0, 0.0], [10.0, 10.0], [2.0, 0.0], [12.0, 10.0]]),
-                               np.array([0, 1, 0, 1]), 2, "l2", [0, 1])]),
+                               np.array([0, 1, 0, 1]), 2, "l2", expected=[0, 1])]),
         Part("hidden random data", 1, random),
     ]
 
@@ -118,10 +115,7 @@ def _judge_costs(got, case):
        references=CLUSTERING_REFERENCES)
 def kmedoids_tie(rng):
     """``my_candidate_costs(P, metric)``: each row's sum of (unsquared) distances to all rows."""
-    def case(title, P, metric, expected=None, show=True):
-        return Case(title, {"P": P, "metric": metric}, _judge_costs, call="my_candidate_costs",
-                    show=show, expected=expected)
-
+    case = calls("my_candidate_costs", _judge_costs, "P", "metric")
     r = np.sqrt
     random = [case(f"random data ({m} points in 2-D, metric {metric!r})",
                    rng.normal(size=(m, 2)) * 2, metric, show=False)
@@ -130,17 +124,18 @@ def kmedoids_tie(rng):
         Part("the homework data", 1, [
             # l1 distances of (0, -6), (4, 4), (0, 0), (-5, 2): 14, 6, 13 from the first,
             # 8, 11 from the second, 7 between the last two.
-            case("the seed data", SEED000_X, "l1", [33.0, 33.0, 21.0, 31.0]),
+            case("the seed data", SEED000_X, "l1", expected=[33.0, 33.0, 21.0, 31.0]),
             # the same pairs in l2: sqrt(116), 6, sqrt(89), sqrt(32), sqrt(85), sqrt(29)
             case("the seed data", SEED000_X, "l2",
-                 [r(116) + 6 + r(89), r(116) + r(32) + r(85), 6 + r(32) + r(29),
+                 expected=[r(116) + 6 + r(89), r(116) + r(32) + r(85), 6 + r(32) + r(29),
                   r(89) + r(85) + r(29)]),
         ]),
         Part("ties", 1, [
-            case("the seed's l1 cluster {(4, 4), (-5, 2)}", SEED000_X[[1, 3]], "l1", [11.0, 11.0]),
+            case("the seed's l1 cluster {(4, 4), (-5, 2)}", SEED000_X[[1, 3]], "l1",
+                 expected=[11.0, 11.0]),
             case("four points on a line",
                  np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0]]), "l1",
-                 [6.0, 4.0, 4.0, 6.0]),
+                 expected=[6.0, 4.0, 4.0, 6.0]),
         ]),
         Part("hidden random data", 1, random),
     ]
