@@ -313,6 +313,8 @@ def run_exercise(statements, requests, *, references, book_dir, timeout, deadlin
     finally:
         if proc is not None:
             launch.stop_group(proc.pid)
+            if proc.poll() is None:
+                proc.kill()
             for stream in (proc.stdin, proc.stdout):
                 try:
                     stream.close()

@@ -85,8 +85,8 @@ def stop_group(pgid):
     A process that left the group (``setsid``) escapes this; only the sandbox's own process
     namespace (issue 20) stops it.
     """
-    if not pgid or pgid == os.getpgrp():
-        return
+    if not pgid or not hasattr(os, "killpg") or pgid == os.getpgrp():
+        return  # (Windows has no process groups: the caller kills the process itself)
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

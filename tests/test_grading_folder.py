@@ -80,7 +80,7 @@ def graded_class(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MPLBACKEND")}
     proc = subprocess.run(
         [sys.executable, "-m", "grading", "grade", str(folder), "--out", str(out), "--jobs", "2",
-         "--timeout", "20", "--seed", str(SEED)],
+         "--timeout", "10", "--seed", str(SEED)],
         capture_output=True, text=True, cwd=REPO, env=env, timeout=1200)
     rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
     reports = {n["notebook"]: n for n in json.loads((out / "grades.json").read_text())["notebooks"]}
