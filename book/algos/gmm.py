@@ -389,7 +389,7 @@ def fit(X, *, k, covariance_type="full", init="kmeans", max_iter=100, tol=1e-8, 
     w, m, c, dead = _initial_parameters(X, Xt, k, init, seed, covariance_type, reg)
 
     w, m, c = (readonly(a) for a in (w, m, c))
-    R, ll = _e_step(Xt, w, m, _cholesky(c, _NOT_PD))
+    R, ll = _e_step(Xt, w, m, _cholesky(c, _SINGULAR))  # explicit starts are checked already
     history = [GaussianMixtureStep("init", 0, ll, None, w, m, c, dead)]
     converged = False
     n_iter = 0
@@ -562,22 +562,31 @@ def _m_step(Xt, R, covariance_type, reg, previous):
 
 _NOT_PD = "covariances[{j}] is not positive definite"
 _SINGULAR = (
-    "the M-step gave component {j} a covariance that is not positive definite (it collapsed "
-    "onto a point or a line); use reg_covar > 0"
+    "the covariance of component {j} is singular (the component collapsed onto a point or a "
+    "line); use reg_covar > 0"
 )
 
 
 def _cholesky(covariances, message):
-    """Lower Cholesky factors of (k, d, d) matrices; ValueError ``message`` naming the first bad j."""
-    try:
-        return np.linalg.cholesky(covariances)
-    except np.linalg.LinAlgError:
-        for j, matrix in enumerate(covariances):
-            try:
-                np.linalg.cholesky(matrix)
-            except np.linalg.LinAlgError:
-                raise ValueError(message.format(j=j)) from None
-        raise  # not reached: a stack fails only if one of its matrices does
+    """Lower Cholesky factors of (k, d, d) matrices; ValueError ``message`` naming the first bad j.
+
+    A matrix fails if the factorisation fails or if it is singular to working precision:
+    some pivot ``L[a, a]^2`` (the variance of feature a left once the features before it
+    are known) is at most ``d * eps`` times that feature's variance ``C[a, a]``. Rounding can
+    let the factorisation of a singular matrix through with a pivot of 1e-17, and its log
+    determinant would be noise.
+    """
+    k, d, _ = covariances.shape
+    chol = np.empty_like(covariances)
+    for j in range(k):
+        try:
+            chol[j] = np.linalg.cholesky(covariances[j])
+        except np.linalg.LinAlgError:
+            raise ValueError(message.format(j=j)) from None
+        pivots = np.diagonal(chol[j]) ** 2
+        if (pivots <= d * np.finfo(float).eps * np.diagonal(covariances[j])).any():
+            raise ValueError(message.format(j=j))
+    return chol
 
 
 def _reg_covar(X, reg_covar):
