@@ -373,9 +373,11 @@ def parity_cases(count=22):
         k = int(rng.integers(2, 5))
         n = int(rng.integers(80, 600))
         scale = 10.0 ** rng.uniform(-2, 3)  # data in many units
-        X = (rng.normal(scale=4, size=(k, d))[rng.integers(k, size=n)] + rng.normal(size=(n, d)) @ rng.normal(size=(d, d)))
+        centres = rng.normal(scale=4, size=(k, d))
+        X = centres[rng.integers(k, size=n)] + rng.normal(size=(n, d)) @ rng.normal(size=(d, d))
         X = X * scale + rng.uniform(-50, 50, size=d) * scale
-        cases.append(pytest.param(X, k, int(rng.integers(5, 40)), int(rng.integers(2**31)), id=f"case{case}-n{n}-d{d}-k{k}"))
+        iters, seed = int(rng.integers(5, 40)), int(rng.integers(2**31))
+        cases.append(pytest.param(X, k, iters, seed, id=f"case{case}-n{n}-d{d}-k{k}"))
     return cases
 
 

@@ -92,7 +92,7 @@ def e_step(X, weights, means, covariances):
     -------
     resp : ndarray, shape (n, k)
         ``resp[i, j] = weights[j] N(x_i | means[j], covariances[j]) / sum_l (same for l)``
-        (Bishop, eq. 9.23); every row lies in [0, 1] and sums to 1.
+        (Bishop, section 9.2.2); every row lies in [0, 1] and sums to 1.
 
     Raises
     ------
@@ -145,14 +145,14 @@ def m_step(X, resp, *, covariance_type="full", reg_covar=None, previous=None):
     Returns
     -------
     weights : ndarray, shape (k,)
-        ``N_j / n`` with ``N_j = sum_i resp[i, j]`` (Bishop, eqs. 9.26-9.27).
+        ``N_j / n`` with ``N_j = sum_i resp[i, j]``.
     means : ndarray, shape (k, d)
-        Responsibility-weighted means (eq. 9.24).
+        Responsibility-weighted means.
     covariances : ndarray, shape (k, d, d)
-        With ``S_j = sum_i resp[i, j] (x_i - means[j]) (x_i - means[j])^T / N_j`` (eq. 9.25):
-        "full" ``S_j``; "diag" the diagonal of ``S_j``; "spherical" the mean of that diagonal
-        times the identity; "tied" the pooled ``sum_j weights[j] S_j`` for every component.
-        Then ``reg_covar`` is added to the diagonal ("spherical": its mean).
+        With ``S_j = sum_i resp[i, j] (x_i - means[j]) (x_i - means[j])^T / N_j`` (Bishop,
+        section 9.2.2): "full" ``S_j``; "diag" the diagonal of ``S_j``; "spherical" the mean
+        of that diagonal times the identity; "tied" the pooled ``sum_j weights[j] S_j`` for
+        every component. Then ``reg_covar`` is added to the diagonal ("spherical": its mean).
 
     Raises
     ------
@@ -211,7 +211,7 @@ def log_likelihood(X, weights, means, covariances):
     Returns
     -------
     float
-        The sum over points (natural log; Bishop, eq. 9.14), not the per-point mean that
+        The sum over points (natural log; Bishop, section 9.2.1), not the per-point mean that
         scikit-learn's ``GaussianMixture.score`` reports: divide by n to compare.
 
     Examples
@@ -447,22 +447,22 @@ def _e_step(Xt, weights, means, chol):
     top, total = np.empty(size), np.empty(size)
     ll = 0.0
     for sl in blocks(n):
-        b = sl.stop - sl.start
-        L, work = R[:, sl], (Z[:, :b], tmp[:b])
+        nb = sl.stop - sl.start
+        logp, work = R[:, sl], (Z[:, :nb], tmp[:nb])  # logp[j, i] = log(weights[j] N(x_i | ...))
         try:
             with np.errstate(over="raise", invalid="raise"):
-                _log_terms(Xt[:, sl], means, chol, const, L, *work)
+                _log_terms(Xt[:, sl], means, chol, const, logp, *work)
         except FloatingPointError:
             # Some |z| overflowed: a point absurdly far (in standard deviations) from a
             # component. Recompute the block with clipped z; those terms are about -1e300.
             with np.errstate(over="ignore"):
-                _log_terms(Xt[:, sl], means, chol, const, L, *work, clip=True)
-        t, tot = top[:b], total[:b]
-        np.max(L, axis=0, out=t)
-        L -= t
-        np.exp(L, out=L)
-        np.sum(L, axis=0, out=tot)
-        L /= tot
+                _log_terms(Xt[:, sl], means, chol, const, logp, *work, clip=True)
+        t, tot = top[:nb], total[:nb]
+        np.max(logp, axis=0, out=t)
+        logp -= t
+        np.exp(logp, out=logp)
+        np.sum(logp, axis=0, out=tot)
+        logp /= tot  # now the responsibilities of the block
         np.log(tot, out=tot)
         ll += float(tot.sum() + t.sum())
     return R, ll
@@ -514,30 +514,30 @@ def _m_step(Xt, R, covariance_type, reg, previous):
     d = Xt.shape[0]
     Nk = R.sum(axis=1)
     alive = np.flatnonzero(Nk > 0)
-    full = covariance_type in ("full", "tied")  # off-diagonal entries needed
+    off_diagonal = covariance_type in ("full", "tied")  # do we need S[j, a, b] for b < a?
     size = min(n, BLOCK)
     p, tmp, wdev = np.empty(size), np.empty(size), np.empty(size)
     dev = np.empty((d, size))
 
     means = np.zeros((k, d))
     for sl in blocks(n):
-        b = sl.stop - sl.start
+        nb = sl.stop - sl.start
         for j in alive:
-            np.divide(R[j, sl], Nk[j], out=p[:b])
+            np.divide(R[j, sl], Nk[j], out=p[:nb])
             for a in range(d):
-                means[j, a] += np.multiply(p[:b], Xt[a, sl], out=tmp[:b]).sum()
+                means[j, a] += np.multiply(p[:nb], Xt[a, sl], out=tmp[:nb]).sum()
 
     S = np.zeros((k, d, d))  # S[j] = sum_i p_i (x_i - means[j]) (x_i - means[j])^T
     for sl in blocks(n):
-        b = sl.stop - sl.start
+        nb = sl.stop - sl.start
         for j in alive:
-            np.divide(R[j, sl], Nk[j], out=p[:b])
+            np.divide(R[j, sl], Nk[j], out=p[:nb])
             for a in range(d):
-                np.subtract(Xt[a, sl], means[j, a], out=dev[a, :b])
+                np.subtract(Xt[a, sl], means[j, a], out=dev[a, :nb])
             for a in range(d):
-                np.multiply(p[:b], dev[a, :b], out=wdev[:b])
-                for c in range(a + 1) if full else (a,):
-                    S[j, a, c] += np.multiply(wdev[:b], dev[c, :b], out=tmp[:b]).sum()
+                np.multiply(p[:nb], dev[a, :nb], out=wdev[:nb])
+                for b in range(a + 1) if off_diagonal else (a,):
+                    S[j, a, b] += np.multiply(wdev[:nb], dev[b, :nb], out=tmp[:nb]).sum()
     lower = np.tril_indices(d, -1)
     S[:, lower[1], lower[0]] = S[:, lower[0], lower[1]]  # fill the upper triangle
 
@@ -608,7 +608,7 @@ def _reg_covar(X, reg_covar):
     else:
         reg = v.as_float_array(reg_covar, "reg_covar", ndim=1)
         if reg.shape != (d,):
-            raise ValueError(f"reg_covar must be a number or have shape ({d},) (one value per feature), got {reg.shape}")
+            raise ValueError(f"reg_covar must be a number or have shape ({d},) (one per feature), got {reg.shape}")
     if not np.isfinite(reg).all() or (reg < 0).any():
         raise ValueError(f"reg_covar must be finite and >= 0, got {reg_covar!r}")
     return reg
