@@ -376,12 +376,15 @@ def fit(X, *, k, covariance_type="full", init="kmeans", max_iter=100, tol=1e-8, 
     >>> import numpy as np
     >>> from algos import gmm
     >>> rng = np.random.default_rng(0)
-    >>> X = np.concatenate([rng.normal([0, 0], 1, (100, 2)), rng.normal([6, 6], 1, (100, 2))])
+    >>> X = np.concatenate([rng.normal([0, 0], 1, (100, 2)), rng.normal([3, 2], [1, 0.5], (100, 2))])
     >>> res = gmm.fit(X, k=2, seed=0)
-    >>> res.converged, res.covariances.shape, np.round(np.sort(res.weights), 2)
-    (True, (2, 2, 2), array([0.5, 0.5]))
-    >>> [step.kind for step in res.history]
-    ['init', 'E', 'M']
+    >>> res.converged, res.n_iter, res.covariances.shape
+    (True, 9, (2, 2, 2))
+    >>> np.round(res.means, 1)
+    array([[ 2.8,  1.9],
+           [-0.1,  0.1]])
+    >>> [step.kind for step in res.history[:5]], len(res.history)
+    (['init', 'E', 'M', 'E', 'M'], 19)
     """
     X = v.check_X(X)
     n, d = X.shape
