@@ -6,6 +6,6 @@ They need only numpy; the figures (``algos.plotting``) and the step-through play
 (``algos.stepper``) are imported separately because they need matplotlib and ipywidgets.
 """
 
-from . import gmm1d, kmeans, kmedoids
+from . import gmm, gmm1d, kmeans, kmedoids
 
-__all__ = ["kmeans", "kmedoids", "gmm1d"]
+__all__ = ["kmeans", "kmedoids", "gmm1d", "gmm"]
