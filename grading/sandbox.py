@@ -50,10 +50,12 @@ process that leaves its process group can outlive grading. ``strict=True`` refus
 (:class:`SandboxUnavailable`). On macOS and Windows there is no sandbox: grade inside a Linux
 virtual machine, WSL2 or a container.
 
-Limits are per process: ``RLIMIT_AS`` bounds each process, so a program that starts many
-processes can use up to ``processes`` times ``memory`` in all; a memory cgroup (for example
-``systemd-run --user --scope -p MemoryMax=...`` around the whole batch) bounds the total.
-Disk space in ``scratch`` is bounded per file (``file_size``), not in total.
+``RLIMIT_AS`` bounds each process; the memory of all the sandbox's processes together is
+watched from the grader's side (:func:`run` and :class:`KernelManager` sample it four times a
+second and kill the sandbox beyond ``Limits.memory``), so a burst faster than that can overshoot
+for a moment. A memory cgroup is exact: a teacher with systemd can put the whole batch in one
+(``systemd-run --user --scope -p MemoryMax=8G -p TasksMax=500 make grade ...``). Disk space in
+``scratch`` is bounded per file (``file_size``), not in total.
 """
 
 from __future__ import annotations
@@ -71,8 +73,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 __all__ = [
     "Completed",
@@ -118,6 +123,9 @@ _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _MiB = 1024 ** 2
 _GiB = 1024 ** 3
+# bubblewrap 0.5 brought --perms; 0.8 (Debian 12, Ubuntu 23.04) --size and --disable-userns.
+_BWRAP_OLDEST = (0, 5)
+_BWRAP_SIZE = (0, 8)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -133,8 +141,11 @@ class Limits:
     Parameters
     ----------
     memory : int or None, default 2 GiB
-        Bytes of virtual memory (address space) each process may map, ``RLIMIT_AS``. Beyond it
-        an allocation fails: Python raises ``MemoryError``. None: no limit.
+        Bytes of virtual memory (address space) each process may map, ``RLIMIT_AS``: beyond it
+        an allocation fails (Python raises ``MemoryError``). Also the memory all the sandbox's
+        processes may hold together (their proportional set size, PSS): :func:`run` and
+        :class:`KernelManager` check it four times a second and kill the sandbox beyond it, so
+        that many processes cannot add up to more. None: no limit.
     processes : int or None, default 64
         Processes and threads that may exist at once in the sandbox, the program itself and the
         threads of the Jupyter kernel included (about 10), ``RLIMIT_NPROC``. Beyond it ``fork``
@@ -319,8 +330,11 @@ def _signal_of(returncode):
     return None
 
 
-def _hit(limit, limits, full=False, seconds=None):
-    if limit == "memory":
+def _hit(limit, limits, full=False, seconds=None, together=False):
+    if limit == "memory" and together:
+        message = (f"its processes together used more memory than the limit of "
+                   f"{_human(limits.memory)} and were stopped: fewer processes, or smaller arrays?")
+    elif limit == "memory":
         value = f"{_human(limits.memory)} per process" if limits.memory else "the machine's memory"
         message = (f"it ran out of memory (the limit is {value}): a very large array, or a list "
                    f"or loop that grows without end?")
@@ -381,10 +395,13 @@ def available() -> tuple[bool, str]:
     if bwrap is None:
         return False, ("bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install "
                        f"bubblewrap; Fedora: dnf install bubblewrap); {fallback}")
+    version = _bwrap_version(bwrap)
+    if version < _BWRAP_OLDEST:
+        return False, (f"bubblewrap {'.'.join(map(str, version))} is too old (0.5 or newer is "
+                       f"needed); {fallback}")
     with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as scratch:
-        argv = _sandbox_argv(bwrap, [sys.executable, "-c", "pass"], scratch=scratch,
-                             read_only=(), writable=(), limits=Limits(), setenv={},
-                             python=sys.executable)
+        argv = _sandbox(bwrap, [sys.executable, "-c", "pass"], scratch=scratch, read_only=(),
+                        writable=(), limits=Limits(), setenv={}, python=sys.executable)
         try:
             probe = subprocess.run(argv, capture_output=True, text=True, timeout=60,
                                    stdin=subprocess.DEVNULL)
@@ -395,10 +412,23 @@ def available() -> tuple[bool, str]:
     if not ok:
         return False, (f"bubblewrap cannot build a sandbox here ({why}; are user namespaces "
                        f"disabled?); {fallback}")
-    version = subprocess.run([bwrap, "--version"], capture_output=True, text=True).stdout.strip()
-    who = (", student code as an unprivileged uid" if _running_as_root() else "")
-    return True, (f"sandbox: {version or 'bubblewrap'} (no network, read-only view of the Python "
-                  f"environment and the book, private /tmp, own process IDs{who})")
+    who = ", student code as an unprivileged uid" if _running_as_root() else ""
+    old = "" if version >= _BWRAP_SIZE else "; bubblewrap < 0.8 cannot limit the size of /tmp"
+    return True, (f"sandbox: bubblewrap {'.'.join(map(str, version))} (no network, read-only "
+                  f"view of the Python environment and the book, private /tmp, own process "
+                  f"IDs{who}{old})")
+
+
+@functools.lru_cache(maxsize=None)
+def _bwrap_version(bwrap: str) -> tuple[int, ...]:
+    """bubblewrap's version, ``(0, 8, 0)``; ``(0,)`` if it cannot be told."""
+    try:
+        out = subprocess.run([bwrap, "--version"], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return (0,)
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", out)
+    return tuple(int(g) for g in match.groups(default="0")) if match else (0,)
 
 
 # --- building the command line ----------------------------------------------------------------
@@ -489,6 +519,7 @@ if uid is not None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+os.chdir(cfg["cwd"])
 try:
     os.execvpe(argv[0], argv, env)
 except OSError as exc:
@@ -505,17 +536,30 @@ def _launcher_argv(argv, *, limits, setenv, scratch, python, uid, nproc_shared):
     env.update({var: "1" for var in _THREAD_VARS})
     env.update(setenv)
     cfg = {"rlimits": limits.rlimits(), "nproc": limits.processes, "nproc_shared": nproc_shared,
-           "keep": sorted(ENV_KEEP), "env": env, "uid": uid}
+           "keep": sorted(ENV_KEEP), "env": env, "uid": uid, "cwd": str(scratch)}
     return [python, "-I", "-S", "-c", _LAUNCHER, json.dumps(cfg), *argv]
 
 
-def _sandbox_argv(bwrap, argv, *, scratch, read_only, writable, limits, setenv, python, uid=None):
+def _sandbox(bwrap, argv, *, scratch, read_only, writable, limits, setenv, python):
+    """The bwrap command line; as root, also give `scratch` and `writable` to a fresh uid."""
+    uid = None
+    if _running_as_root():
+        uid = SANDBOX_UIDS[secrets.randbelow(len(SANDBOX_UIDS))]
+        _give_to(uid, [scratch, *writable])
+    return _sandbox_argv(bwrap, argv, scratch=scratch, read_only=read_only, writable=writable,
+                         limits=limits, setenv=setenv, python=python, uid=uid,
+                         version=_bwrap_version(bwrap))
+
+
+def _sandbox_argv(bwrap, argv, *, scratch, read_only, writable, limits, setenv, python, uid,
+                  version):
+    recent = version >= _BWRAP_SIZE
     cmd = [bwrap, "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid",
            "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
     if uid is None:
         # An ordinary user: a user namespace (which makes RLIMIT_NPROC count the sandbox only);
         # no further namespaces inside.
-        cmd += ["--unshare-user", "--disable-userns"]
+        cmd += ["--unshare-user"] + ["--disable-userns"] * recent
     else:
         # Root: no user namespace (it would map to uid 0, which RLIMIT_NPROC exempts); keep only
         # what the launcher needs to drop to `uid`, which then loses those too.
@@ -528,10 +572,10 @@ def _sandbox_argv(bwrap, argv, *, scratch, read_only, writable, limits, setenv, 
     cmd += ["--perms", "0755", "--dir", "/etc"]
     for name in _ETC:
         cmd += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    size = str(limits.tmp_size)
+    size = ["--size", str(limits.tmp_size)] * recent
     cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
-            "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
+            "--perms", "1777", *size, "--tmpfs", "/tmp",
+            "--perms", "1777", *size, "--tmpfs", "/dev/shm"]
     # Later mounts go on top of earlier ones: paths under /tmp come after the private /tmp.
     mounted, made = ["/usr", "/proc", "/dev"], {"/", "/tmp", "/dev/shm"}
     for option, paths in (("--ro-bind", [*python_paths(python), *read_only]),
@@ -547,7 +591,9 @@ def _sandbox_argv(bwrap, argv, *, scratch, read_only, writable, limits, setenv, 
                         made.add(parent)
                 cmd += [option, p, p]
                 mounted.append(p)
-    cmd += ["--chdir", os.path.abspath(scratch), "--"]
+    # The launcher moves into `scratch` once it is the sandbox uid (root without its capabilities
+    # may not enter a folder of that uid's).
+    cmd += ["--chdir", "/", "--"]
     return cmd + _launcher_argv(argv, limits=limits, setenv=setenv, scratch=os.path.abspath(scratch),
                                 python=python, uid=uid, nproc_shared=False)
 
@@ -657,12 +703,74 @@ def wrap(argv, *, read_only=(), scratch, limits=None, strict=False, writable=(),
                                                   limits.file_size, limits.cpu_time),
                               setenv=setenv, scratch=scratch, python=python, uid=None,
                               nproc_shared=True)
-    uid = None
-    if _running_as_root():
-        uid = SANDBOX_UIDS[secrets.randbelow(len(SANDBOX_UIDS))]
-        _give_to(uid, [scratch, *writable])
-    return _sandbox_argv(_find_bwrap(), argv, scratch=scratch, read_only=read_only,
-                         writable=writable, limits=limits, setenv=setenv, python=python, uid=uid)
+    return _sandbox(_find_bwrap(), argv, scratch=scratch, read_only=read_only, writable=writable,
+                    limits=limits, setenv=setenv, python=python)
+
+
+# --- memory of the whole sandbox --------------------------------------------------------------
+
+def _pss(proc: psutil.Process) -> int:
+    """Bytes of memory `proc` holds, shared pages divided among their users (PSS)."""
+    try:
+        with open(f"/proc/{proc.pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return proc.memory_info().rss
+    except psutil.Error:
+        return 0
+
+
+class _MemoryWatch:
+    """Kill a process tree once its processes together hold more than `limit` bytes.
+
+    ``RLIMIT_AS`` bounds each process; this bounds their sum, sampled every `interval` seconds
+    by a thread of the caller's process (a tree that grows faster than that between two samples
+    can overshoot for that long).
+
+    Attributes
+    ----------
+    exceeded : bool
+        True once the tree was killed for going over `limit`.
+    peak : int
+        The largest total seen, in bytes.
+    """
+
+    def __init__(self, pid: int, limit: int, interval: float = 0.25):
+        self.pid, self.limit, self.interval = pid, limit, interval
+        self.exceeded, self.peak = False, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name=f"sandbox-memory-{pid}",
+                                        daemon=True)
+        self._thread.start()
+
+    def _tree(self):
+        try:
+            root = psutil.Process(self.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def _watch(self):
+        while not self._stop.wait(self.interval):
+            procs = self._tree()
+            if not procs:
+                return
+            total = sum(_pss(p) for p in procs)
+            self.peak = max(self.peak, total)
+            if total > self.limit:
+                self.exceeded = True
+                for proc in procs:
+                    with contextlib.suppress(psutil.Error):
+                        proc.kill()
+                return
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
 
 
 # --- running a program ------------------------------------------------------------------------
@@ -751,6 +859,7 @@ def run(argv, *, read_only=(), scratch=None, limits=None, strict=False, timeout=
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 start_new_session=True, cwd=scratch)
         timed_out = False
+        watch = _MemoryWatch(proc.pid, limits.memory) if limits.memory else None
         try:
             stdout, stderr = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -758,11 +867,15 @@ def run(argv, *, read_only=(), scratch=None, limits=None, strict=False, timeout=
             _kill_group(proc.pid)
             stdout, stderr = proc.communicate()
         finally:
+            if watch is not None:
+                watch.stop()
             _kill_group(proc.pid)
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    if timed_out:
+    if watch is not None and watch.exceeded:
+        hit = _hit("memory", limits, together=True)
+    elif timed_out:
         hit = _hit("time", limits, seconds=timeout)
     else:
         ename, evalue = _last_exception(stderr)
@@ -835,6 +948,7 @@ class KernelManager(AsyncKernelManager):
 
     exit_status: int | None = None
     _runtime_dir: str | None = None
+    _watch: _MemoryWatch | None = None
 
     async def _async_pre_start_kernel(self, **kw):
         self.exit_status = None
@@ -857,6 +971,11 @@ class KernelManager(AsyncKernelManager):
         return wrap(cmd, read_only=self.read_only, scratch=self._scratch, limits=self.limits,
                     strict=self.strict, writable=[self._runtime_dir], setenv=self.setenv)
 
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        if self.limits.memory:
+            self._watch = _MemoryWatch(self.provisioner.process.pid, self.limits.memory)
+
     def _note_exit(self):
         # The kernel's exit status, if it ended by itself (not by the client shutting it down).
         process = getattr(self.provisioner, "process", None)
@@ -871,6 +990,8 @@ class KernelManager(AsyncKernelManager):
         if not self.shutting_down:  # nbclient found the kernel dead and cleans up
             self._note_exit()
         await super()._async_cleanup_resources(restart=restart)
+        if self._watch is not None:
+            self._watch.stop()
         if not restart and self._runtime_dir is not None:
             shutil.rmtree(self._runtime_dir, ignore_errors=True)
             self._runtime_dir = None
@@ -901,6 +1022,10 @@ class KernelManager(AsyncKernelManager):
         Returns
         -------
         LimitHit or None
-            See :func:`limit_hit`; the kernel's exit status is used when it died by itself.
+            See :func:`limit_hit`; the kernel's exit status is used when it died by itself, and
+            ``"memory"`` is the answer when the kernel's processes together held more than
+            ``limits.memory`` and were killed for it.
         """
+        if self._watch is not None and self._watch.exceeded:
+            return _hit("memory", self.limits, together=True)
         return limit_hit(self.limits, returncode=self.exit_status, ename=ename, evalue=evalue)

@@ -46,6 +46,7 @@ MiB = 1024 ** 2
 SLEEP = "917.25"
 # Small limits keep the tests fast; the attacks go well past them.
 LIMITS = Limits(memory=1024 * MiB, processes=32, file_size=8 * MiB)
+SANDBOX_UID = sandbox.SANDBOX_UIDS[0]
 
 
 # --- the graded folder ------------------------------------------------------------------------
@@ -316,6 +317,28 @@ def test_memory_limit_stops_allocation_and_is_named(folder):
     assert "1 GiB" in done.limit.message
 
 
+MANY_HOGS = textwrap.dedent("""
+    import subprocess, sys
+    hog = "x = b'1' * (400 * 1024 ** 2); import time; time.sleep(60)"
+    hogs = [subprocess.Popen([sys.executable, "-c", hog]) for _ in range(4)]
+    for h in hogs:
+        h.wait()
+""")
+
+
+def test_memory_of_many_processes_together_is_limited(folder):
+    """Each process stays under RLIMIT_AS; together they go over, and the sandbox is stopped."""
+    limits = Limits(memory=768 * MiB, processes=32)
+    started = time.monotonic()
+    done = python_run(MANY_HOGS, folder, "hogs", limits=limits)
+    assert time.monotonic() - started < 30 and not done.timed_out
+    assert done.returncode == -signal.SIGKILL
+    assert done.limit.limit == "memory" and "together" in done.limit.message
+    assert "768 MiB" in done.limit.message
+    assert not [p for p in psutil.process_iter(["cmdline"])
+                if "x = b'1' * (400 * 1024 ** 2)" in " ".join(p.info["cmdline"] or [])]
+
+
 def test_file_size_limit_stops_a_huge_file_and_is_named(folder):
     scratch = folder.root / "scratch" / "writer"
     done = python_run(HUGE_FILE, folder, "writer")
@@ -500,6 +523,15 @@ def test_kernel_killed_by_its_cpu_limit_names_it(folder):
     assert outputs(nb.cells[2]) == ("", [])
 
 
+def test_kernel_whose_processes_together_hold_too_much_memory_is_stopped(folder):
+    nb = notebook("print('first')", MANY_HOGS, "print('never')")
+    km = execute(nb, folder, "hogs", limits=Limits(memory=768 * MiB, processes=32), timeout=60)
+    assert km.died
+    hit = km.limit_hit()
+    assert hit.limit == "memory" and "together" in hit.message
+    assert outputs(nb.cells[0]) == ("first\n", [])
+
+
 def test_no_kernel_or_sandbox_survives_the_tests():
     mine = psutil.Process().children(recursive=True)
     assert not [p for p in mine if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
@@ -595,3 +627,31 @@ def test_the_sandbox_shows_only_what_it_must(folder):
     expected |= {Path(p).parts[1] for p in [*sandbox.python_paths(), ALGOS, folder.data]}
     assert top_level <= expected | {"lib32", "libx32"}
     assert "shadow" not in etc and "ssh" not in etc
+
+
+@pytest.mark.parametrize("version, recent", [((0, 8, 0), True), ((0, 11, 0), True),
+                                             ((0, 6, 1), False)])
+def test_older_bubblewrap_gets_only_options_it_knows(tmp_path, version, recent):
+    """Ubuntu 22.04 ships bubblewrap 0.6, without --size and --disable-userns."""
+    for uid in (None, SANDBOX_UID):
+        cmd = sandbox._sandbox_argv("bwrap", ["true"], scratch=str(tmp_path), read_only=(),
+                                    writable=(), limits=Limits(), setenv={},
+                                    python=sys.executable, uid=uid, version=version)
+        assert ("--size" in cmd) == recent
+        assert ("--disable-userns" in cmd) == (recent and uid is None)
+        assert ("--unshare-user" in cmd) == (uid is None)
+        assert cmd.count("--tmpfs") == 2 and "--unshare-net" in cmd
+
+
+def test_as_root_the_sandbox_gets_its_own_uid_and_the_scratch(tmp_path, sandbox_here):
+    if os.geteuid() != 0:
+        cmd = wrap(["true"], scratch=tmp_path)
+        assert "--unshare-user" in cmd and "--cap-add" not in cmd
+        return
+    (tmp_path / "notebook.ipynb").write_text("{}")
+    cmd = wrap(["true"], scratch=tmp_path)
+    uid = json.loads(cmd[-2])["uid"]
+    assert uid in sandbox.SANDBOX_UIDS
+    assert {p.stat().st_uid for p in [tmp_path, *tmp_path.iterdir()]} == {uid}
+    assert "--unshare-user" not in cmd and cmd[cmd.index("--cap-drop") + 1] == "ALL"
+    assert uid != json.loads(wrap(["true"], scratch=tmp_path)[-2])["uid"]  # one per sandbox
