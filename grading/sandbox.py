@@ -707,7 +707,35 @@ def wrap(argv, *, read_only=(), scratch, limits=None, strict=False, writable=(),
                     limits=limits, setenv=setenv, python=python)
 
 
-# --- memory of the whole sandbox --------------------------------------------------------------
+# --- the processes of a sandbox ---------------------------------------------------------------
+
+def _tree(pid: int) -> list[psutil.Process]:
+    """Process `pid` and all its descendants (inside the sandbox: everything, as its PID
+    namespace's init is a child of bwrap and adopts every orphan)."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _kill_tree(pid: int, wait: float = 10.0) -> None:
+    """Kill `pid`'s process group and every descendant; wait up to `wait` seconds for the
+    descendants to be gone (`pid` itself is left for its parent to reap)."""
+    procs = _tree(pid)
+    _kill_group(pid)
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    if wait:
+        psutil.wait_procs(procs[1:], timeout=wait)
+
+
+def _kill_group(pgid):
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
 
 def _pss(proc: psutil.Process) -> int:
     """Bytes of memory `proc` holds, shared pages divided among their users (PSS)."""
@@ -747,25 +775,16 @@ class _MemoryWatch:
                                         daemon=True)
         self._thread.start()
 
-    def _tree(self):
-        try:
-            root = psutil.Process(self.pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return []
-
     def _watch(self):
         while not self._stop.wait(self.interval):
-            procs = self._tree()
+            procs = _tree(self.pid)
             if not procs:
                 return
             total = sum(_pss(p) for p in procs)
             self.peak = max(self.peak, total)
             if total > self.limit:
                 self.exceeded = True
-                for proc in procs:
-                    with contextlib.suppress(psutil.Error):
-                        proc.kill()
+                _kill_tree(self.pid, wait=0)
                 return
 
     def stop(self):
@@ -813,11 +832,6 @@ def _last_exception(stderr: bytes):
     return "", ""
 
 
-def _kill_group(pgid):
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-
-
 def run(argv, *, read_only=(), scratch=None, limits=None, strict=False, timeout=None,
         input=None, writable=(), setenv=None, python=None) -> Completed:
     """Run `argv` contained (:func:`wrap`), wait for it, and leave nothing of it running.
@@ -845,9 +859,11 @@ def run(argv, *, read_only=(), scratch=None, limits=None, strict=False, timeout=
 
     Notes
     -----
-    The program runs in its own session; afterwards its whole process group is killed. Inside
-    the sandbox nothing survives the program anyway (its PID namespace ends with it); without
-    the sandbox, a process that left the group (``setsid``) can.
+    The program runs in its own session; when it ends (or is killed) its process group and
+    every process descended from it are killed, and :func:`run` returns once they are gone.
+    Inside the sandbox that is everything it started (its PID namespace ends with it); without
+    the sandbox, a process that left both the group (``setsid``) and the tree (a double fork)
+    can survive.
     """
     limits = Limits() if limits is None else limits
     with contextlib.ExitStack() as stack:
@@ -855,35 +871,40 @@ def run(argv, *, read_only=(), scratch=None, limits=None, strict=False, timeout=
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="sandbox-"))
         cmd = wrap(argv, read_only=read_only, scratch=scratch, limits=limits, strict=strict,
                    writable=writable, setenv=setenv, python=python)
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # Files, not pipes: the run ends when the program does, even if something it started
+        # (outside the sandbox) still holds its output open; and RLIMIT_FSIZE bounds them.
+        stdin, stdout, stderr = (stack.enter_context(tempfile.TemporaryFile()) for _ in range(3))
+        stdin.write(input or b"")
+        stdin.seek(0)
+        proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr,
                                 start_new_session=True, cwd=scratch)
         timed_out = False
         watch = _MemoryWatch(proc.pid, limits.memory) if limits.memory else None
         try:
-            stdout, stderr = proc.communicate(input, timeout=timeout)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            _kill_group(proc.pid)
-            stdout, stderr = proc.communicate()
         finally:
             if watch is not None:
                 watch.stop()
-            _kill_group(proc.pid)
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            _kill_tree(proc.pid)
+            proc.wait()
+        stdout.seek(0)
+        stderr.seek(0)
+        out, err = stdout.read(), stderr.read()
     if watch is not None and watch.exceeded:
         hit = _hit("memory", limits, together=True)
     elif timed_out:
         hit = _hit("time", limits, seconds=timeout)
     else:
-        ename, evalue = _last_exception(stderr)
+        ename, evalue = _last_exception(err)
         hit = limit_hit(limits, returncode=proc.returncode, ename=ename, evalue=evalue)
-    return Completed(proc.returncode, stdout, stderr, timed_out, hit)
+    return Completed(proc.returncode, out, err, timed_out, hit)
 
 
 # --- a Jupyter kernel in the sandbox ----------------------------------------------------------
+
+import asyncio  # noqa: E402
 
 from jupyter_client import AsyncKernelManager  # noqa: E402 - after the parts that need only the stdlib
 from jupyter_core.utils import run_sync  # noqa: E402
@@ -940,7 +961,7 @@ class KernelManager(AsyncKernelManager):
     >>> km.limit_hit(ename="MemoryError")  # doctest: +SKIP
     """
 
-    read_only = List(Unicode(), help="Paths the kernel may read (see sandbox.wrap).")
+    read_only = List(help="Paths (str or Path) the kernel may read (see sandbox.wrap).")
     scratch = Unicode(None, allow_none=True, help="The kernel's writable working folder.")
     limits = Instance(Limits, args=(), help="Resource limits of the kernel.")
     strict = Bool(False, help="Refuse to run without the sandbox.")
@@ -975,6 +996,16 @@ class KernelManager(AsyncKernelManager):
         await super()._async_launch_kernel(kernel_cmd, **kw)
         if self.limits.memory:
             self._watch = _MemoryWatch(self.provisioner.process.pid, self.limits.memory)
+
+    async def _async_kill_kernel(self, restart=False):
+        process = getattr(self.provisioner, "process", None)
+        procs = _tree(process.pid)[1:] if process is not None else []
+        await super()._async_kill_kernel(restart=restart)
+        # bwrap is gone; wait for its sandbox to finish dying too.
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        await asyncio.to_thread(psutil.wait_procs, procs, timeout=10)
 
     def _note_exit(self):
         # The kernel's exit status, if it ended by itself (not by the client shutting it down).

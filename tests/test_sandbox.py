@@ -149,24 +149,22 @@ def listener():
     server.server.close()
 
 
-def sleepers():
-    """The sleep processes these tests started that are still alive."""
+def processes_running(marker=SLEEP):
+    """The processes these tests started (with `marker` in their command line) still alive."""
     found = []
     for proc in psutil.process_iter(["cmdline", "status"]):
-        cmd = proc.info["cmdline"] or []
-        if SLEEP in cmd and proc.info["status"] != psutil.STATUS_ZOMBIE:
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if marker in cmd and proc.info["status"] != psutil.STATUS_ZOMBIE:
             found.append(proc)
     return found
 
 
-def no_sleepers_left(wait=5.0):
-    deadline = time.monotonic() + wait
-    while sleepers() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = sleepers()
+def no_sleepers_left(marker=SLEEP):
+    """Nothing the sandbox started is still running, right after the run returned."""
+    left = processes_running(marker)
     for proc in left:  # do not leave them to the next test
         proc.kill()
-    assert not left, f"{len(left)} processes outlived the sandbox"
+    assert not left, f"{len(left)} processes outlived the sandbox: {left}"
 
 
 # --- what student code tries ------------------------------------------------------------------
@@ -335,8 +333,7 @@ def test_memory_of_many_processes_together_is_limited(folder):
     assert done.returncode == -signal.SIGKILL
     assert done.limit.limit == "memory" and "together" in done.limit.message
     assert "768 MiB" in done.limit.message
-    assert not [p for p in psutil.process_iter(["cmdline"])
-                if "x = b'1' * (400 * 1024 ** 2)" in " ".join(p.info["cmdline"] or [])]
+    no_sleepers_left("x = b'1' * (400 * 1024 ** 2)")
 
 
 def test_file_size_limit_stops_a_huge_file_and_is_named(folder):
@@ -375,9 +372,10 @@ def test_process_cap_counts_only_the_sandbox_for_an_ordinary_user(tmp_path, sand
     as_root = os.geteuid() == 0
     uid = 54321 if as_root else os.getuid()
     python = "/usr/bin/python3" if as_root else sys.executable
-    prefix = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if as_root else []
+    require(os.access(python, os.X_OK), f"{python} is needed to play an ordinary user")
+    prefix = as_teacher(uid if as_root else None)
     limits = Limits(memory=None, processes=16)
-    outside = [subprocess.Popen([*prefix, "sleep", SLEEP]) for _ in range(24)]
+    outside = start_outside_sleepers(prefix)
     scratch = Path(tempfile.mkdtemp(prefix="sandbox-user-"))
     try:
         os.chown(scratch, uid, uid)
@@ -396,6 +394,15 @@ def test_process_cap_counts_only_the_sandbox_for_an_ordinary_user(tmp_path, sand
             proc.wait()
         shutil.rmtree(scratch, ignore_errors=True)
     no_sleepers_left()
+
+
+def as_teacher(uid):
+    """The command prefix that runs a program as an ordinary user (when the tests run as root)."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if uid else []
+
+
+def start_outside_sleepers(prefix, n=24):
+    return [subprocess.Popen([*prefix, "sleep", SLEEP]) for _ in range(n)]
 
 
 # --- without bubblewrap -----------------------------------------------------------------------
@@ -417,6 +424,39 @@ def test_without_bwrap_the_grader_is_told_why(no_bwrap):
 def test_without_bwrap_strict_refuses(no_bwrap, tmp_path):
     with pytest.raises(sandbox.SandboxUnavailable, match="not installed"):
         wrap([sys.executable, "-c", "pass"], scratch=tmp_path, strict=True)
+
+
+def test_without_bwrap_an_ordinary_user_gets_a_process_cap_above_what_runs(no_bwrap,
+                                                                         monkeypatch):
+    """No user namespace: RLIMIT_NPROC counts all the user's processes, so the cap is set to
+    what the user runs already plus `processes` (shared with the user's other programs)."""
+    as_root = os.geteuid() == 0
+    uid = 54321 if as_root else None
+    python = "/usr/bin/python3" if as_root else sys.executable
+    require(os.access(python, os.X_OK), f"{python} is needed to play an ordinary user")
+    prefix = as_teacher(uid)
+    outside = start_outside_sleepers(prefix)
+    scratch = Path(tempfile.mkdtemp(prefix="sandbox-user-"))
+    try:
+        os.chown(scratch, uid or os.getuid(), uid or os.getgid())
+        monkeypatch.setattr(sandbox, "_running_as_root", lambda: False)
+        cmd = wrap([python, "-c", PROCESSES], scratch=scratch, python=python,
+                   limits=Limits(memory=None, processes=16))
+        assert os.path.basename(cmd[0]) != "bwrap"
+        proc = subprocess.Popen([*prefix, *cmd], stdout=subprocess.PIPE, text=True,
+                                start_new_session=True, cwd=scratch)
+        out = proc.stdout.readline()  # its sleepers hold the pipe open: no communicate()
+        proc.wait(timeout=60)
+        os.killpg(proc.pid, signal.SIGKILL)  # and nothing else would stop them
+        started, error = out.split()[:2]
+        # Capped near 16 more than the user ran (the count is taken once, at the start).
+        assert 4 <= int(started) < 32 and error == "BlockingIOError", out
+    finally:
+        for p in outside:
+            p.kill()
+            p.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
+    no_sleepers_left()
 
 
 def test_without_bwrap_the_limits_still_apply(no_bwrap, tmp_path, monkeypatch):
