@@ -26,8 +26,9 @@ What the sandbox holds (Linux, with ``bwrap`` from the Debian package ``bubblewr
 * **its own process IDs** (a PID namespace): when the program exits or is killed, the kernel
   kills every process it started, daemons included (``--die-with-parent`` also covers the
   grader being killed);
-* **a clean environment**: only harmless variables pass (``PATH``, locale, ``PYTHONPATH``,
-  ``MPLBACKEND``...); tokens and other secrets of the teacher's environment do not.
+* **a clean environment**: of the teacher's environment only the locale and a few harmless
+  variables pass (:data:`ENV_KEEP`); tokens and other secrets do not, nor ``PYTHONPATH`` or
+  ``MPLBACKEND``: the grader sets what the program needs (``setenv``).
 
 The limits are POSIX resource limits set inside the sandbox, just before the program starts:
 ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE`` (file size), ``RLIMIT_CPU`` (CPU time),
@@ -102,19 +103,19 @@ LIMIT_NAMES = ("memory", "processes", "file size", "time", "killed")
 #: use, so that no other process on the machine counts against ``RLIMIT_NPROC``.
 SANDBOX_UIDS = range(0x7F000000, 0x7FFF0000)
 
-#: Environment variables that pass into the sandbox (others are dropped; ``LC_*`` also pass).
+#: Environment variables that pass from the caller's environment into the sandbox (``LC_*``
+#: too); all others are dropped, secrets and those that change results (``PYTHONPATH``,
+#: ``MPLBACKEND``, ``PYTHONHASHSEED``...) alike: the caller sets those with ``setenv``.
 ENV_KEEP = frozenset({
     "LANG", "LANGUAGE", "TZ", "TERM", "COLUMNS", "LINES", "NO_COLOR",
-    "PYTHONPATH", "PYTHONHASHSEED", "PYTHONIOENCODING", "PYTHONUNBUFFERED",
-    "PYTHONDONTWRITEBYTECODE", "PYTHONWARNINGS", "PYTHONFAULTHANDLER",
-    "MPLBACKEND", "PYDEVD_DISABLE_FILE_VALIDATION",
-    "JPY_SESSION_NAME",
+    "PYTHONIOENCODING", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
+    "PYDEVD_DISABLE_FILE_VALIDATION", "JPY_SESSION_NAME",
 })
 
-# Files of /etc that programs need (dynamic linker, time zone, names of users and groups,
-# alternatives, fonts for matplotlib's `fc-list`); nothing else of /etc is visible.
+# Files of /etc that programs need (dynamic linker, time zone, alternatives, fonts for
+# matplotlib's `fc-list`); nothing else of /etc is visible, not even the names of the users.
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "nsswitch.conf",
-        "passwd", "group", "alternatives", "mime.types", "fonts")
+        "alternatives", "mime.types", "fonts")
 # The system's top-level folders of programs and libraries (symlinks into /usr on merged-/usr
 # systems such as Debian 12, real folders elsewhere).
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -644,8 +645,9 @@ def wrap(argv, *, read_only=(), scratch, limits=None, strict=False, writable=(),
     writable : sequence of path, optional
         Other folders the program may write (the kernel's connection folder).
     setenv : mapping of str to str, optional
-        Environment variables to set inside; of the caller's environment only
-        :data:`ENV_KEEP` and ``LC_*`` pass (and ``HOME``, ``TMPDIR``, ``PATH`` are set).
+        Environment variables to set inside (``PYTHONPATH``, ``MPLBACKEND``...). Of the
+        caller's environment only :data:`ENV_KEEP` and ``LC_*`` pass; ``HOME`` (`scratch`),
+        ``TMPDIR``, ``PATH``, ``USER`` and one thread for OpenMP/OpenBLAS/MKL are set.
     python : str, optional
         The interpreter that applies the limits inside the sandbox, and whose environment the
         sandbox shows (:func:`python_paths`); default: this one. It need not be the program's.
@@ -654,7 +656,7 @@ def wrap(argv, *, read_only=(), scratch, limits=None, strict=False, writable=(),
     -------
     list of str
         The command to run. Start it in its own session (``start_new_session=True``) and kill
-        that process group when done, as :func:`run` does. When the sandbox runs as root,
+        its process tree when done, as :func:`run` does. When the sandbox runs as root,
         `scratch` and `writable` are given to the sandbox's uid (``chown -R``) by this call.
 
     Raises
@@ -784,10 +786,13 @@ class _MemoryWatch:
             self.peak = max(self.peak, total)
             if total > self.limit:
                 self.exceeded = True
-                _kill_tree(self.pid, wait=0)
+                # Wait here for the processes to be gone: once bwrap is dead they are no longer
+                # its descendants, and nobody else could find them to wait for.
+                _kill_tree(self.pid)
                 return
 
     def stop(self):
+        """Stop watching (after the processes it killed, if any, are gone)."""
         self._stop.set()
         self._thread.join()
 
@@ -930,7 +935,8 @@ class KernelManager(AsyncKernelManager):
     strict : bool, default False
         Refuse to start the kernel when the sandbox cannot run here (:class:`SandboxUnavailable`).
     setenv : dict, optional
-        Environment variables to set in the kernel (see :func:`wrap`).
+        Environment variables to set in the kernel (``PYTHONPATH``...): the environment
+        nbclient passes is filtered as :func:`wrap` does.
     **kwargs
         Passed to :class:`jupyter_client.AsyncKernelManager` (``kernel_name``...).
 

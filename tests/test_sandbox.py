@@ -14,6 +14,7 @@ never skipped.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -159,8 +160,12 @@ def processes_running(marker=SLEEP):
     return found
 
 
-def no_sleepers_left(marker=SLEEP):
-    """Nothing the sandbox started is still running, right after the run returned."""
+def no_sleepers_left(marker=SLEEP, wait=0.0):
+    """Nothing the sandbox started is still running, right after the run returned (or within
+    `wait` seconds)."""
+    deadline = time.monotonic() + wait
+    while processes_running(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
     left = processes_running(marker)
     for proc in left:  # do not leave them to the next test
         proc.kill()
@@ -268,7 +273,10 @@ def test_student_code_reaches_nothing_of_the_teacher(folder, listener):
     assert listener.connections() == 0
 
 
-def test_an_ordinary_program_runs_normally(folder):
+def test_an_ordinary_program_runs_normally(folder, monkeypatch):
+    # What the caller's environment says does not change results; what the grader sets does.
+    monkeypatch.setenv("PYTHONPATH", str(folder.home))
+    monkeypatch.setenv("MPLBACKEND", "TkAgg")
     code = textwrap.dedent(f"""
         import os, tempfile, numpy as np
         from algos import kmeans
@@ -277,11 +285,12 @@ def test_an_ordinary_program_runs_normally(folder):
         open("answer.txt", "w").write(str(result.labels.tolist()))
         with tempfile.NamedTemporaryFile() as f:
             f.write(b"temporary")
-        print(result.labels.tolist(), os.path.expanduser("~") == os.getcwd())
+        print(result.labels.tolist(), os.path.expanduser("~") == os.getcwd(),
+              os.environ["PYTHONPATH"], os.environ.get("MPLBACKEND"))
     """)
     done = python_run(code, folder, "alice", setenv={"PYTHONPATH": str(BOOK)})
     assert done.returncode == 0, done.stderr.decode()
-    assert done.stdout.decode().split() == ["[0,", "0,", "1,", "1]", "True"]
+    assert done.stdout.decode().split() == ["[0,", "0,", "1,", "1]", "True", str(BOOK), "None"]
     assert (folder.root / "scratch" / "alice" / "answer.txt").read_text() == "[0, 0, 1, 1]"
     assert done.limit is None
 
@@ -402,7 +411,15 @@ def as_teacher(uid):
 
 
 def start_outside_sleepers(prefix, n=24):
-    return [subprocess.Popen([*prefix, "sleep", SLEEP]) for _ in range(n)]
+    """`n` sleepers of the (pretend) teacher, running as that user once this returns."""
+    procs = [subprocess.Popen([*prefix, "sleep", SLEEP]) for _ in range(n)]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(psutil.Error):
+            if all(psutil.Process(p.pid).cmdline()[:1] == ["sleep"] for p in procs):
+                return procs
+        time.sleep(0.05)
+    raise AssertionError("the outside sleepers did not start")
 
 
 # --- without bubblewrap -----------------------------------------------------------------------
@@ -447,7 +464,7 @@ def test_without_bwrap_an_ordinary_user_gets_a_process_cap_above_what_runs(no_bw
                                 start_new_session=True, cwd=scratch)
         out = proc.stdout.readline()  # its sleepers hold the pipe open: no communicate()
         proc.wait(timeout=60)
-        os.killpg(proc.pid, signal.SIGKILL)  # and nothing else would stop them
+        os.killpg(proc.pid, signal.SIGKILL)  # and without the sandbox nothing else stops them
         started, error = out.split()[:2]
         # Capped near 16 more than the user ran (the count is taken once, at the start).
         assert 4 <= int(started) < 32 and error == "BlockingIOError", out
@@ -456,7 +473,7 @@ def test_without_bwrap_an_ordinary_user_gets_a_process_cap_above_what_runs(no_bw
             p.kill()
             p.wait()
         shutil.rmtree(scratch, ignore_errors=True)
-    no_sleepers_left()
+    no_sleepers_left(wait=10)  # killed by the test, which the sandbox would have done
 
 
 def test_without_bwrap_the_limits_still_apply(no_bwrap, tmp_path, monkeypatch):
@@ -666,7 +683,7 @@ def test_the_sandbox_shows_only_what_it_must(folder):
     expected = {"bin", "dev", "etc", "lib", "lib64", "proc", "sbin", "tmp", "usr"}
     expected |= {Path(p).parts[1] for p in [*sandbox.python_paths(), ALGOS, folder.data]}
     assert top_level <= expected | {"lib32", "libx32"}
-    assert "shadow" not in etc and "ssh" not in etc
+    assert "shadow" not in etc and "ssh" not in etc and "passwd" not in etc
 
 
 @pytest.mark.parametrize("version, recent", [((0, 8, 0), True), ((0, 11, 0), True),
