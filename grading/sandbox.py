@@ -61,6 +61,7 @@ for a moment. A memory cgroup is exact: a teacher with systemd can put the whole
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import functools
@@ -79,6 +80,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from jupyter_client import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from traitlets import Bool, Dict, Instance, List, Unicode
 
 __all__ = [
     "Completed",
@@ -595,8 +599,9 @@ def _sandbox_argv(bwrap, argv, *, scratch, read_only, writable, limits, setenv, 
     # The launcher moves into `scratch` once it is the sandbox uid (root without its capabilities
     # may not enter a folder of that uid's).
     cmd += ["--chdir", "/", "--"]
-    return cmd + _launcher_argv(argv, limits=limits, setenv=setenv, scratch=os.path.abspath(scratch),
-                                python=python, uid=uid, nproc_shared=False)
+    return cmd + _launcher_argv(argv, limits=limits, setenv=setenv,
+                                scratch=os.path.abspath(scratch), python=python, uid=uid,
+                                nproc_shared=False)
 
 
 def _check_paths(kind, paths, *, folder=False):
@@ -824,7 +829,8 @@ class Completed:
     limit: LimitHit | None
 
 
-_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt)): ?(.*)$|^(MemoryError)$")
+_EXCEPTION_LINE = re.compile(
+    r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt)): ?(.*)$|^(MemoryError)$")
 
 
 def _last_exception(stderr: bytes):
@@ -909,11 +915,6 @@ def run(argv, *, read_only=(), scratch=None, limits=None, strict=False, timeout=
 
 # --- a Jupyter kernel in the sandbox ----------------------------------------------------------
 
-import asyncio  # noqa: E402
-
-from jupyter_client import AsyncKernelManager  # noqa: E402 - after the parts that need only the stdlib
-from jupyter_core.utils import run_sync  # noqa: E402
-from traitlets import Bool, Dict, Instance, List, Unicode  # noqa: E402
 
 
 class KernelManager(AsyncKernelManager):

@@ -15,7 +15,6 @@ never skipped.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import json
 import os
@@ -182,21 +181,25 @@ def attack_code(folder: GradedFolder, port: int) -> str:
         "list the class folder": f"os.listdir({str(folder.classroom)!r})",
         "list the teacher's home": f"os.listdir({str(folder.home)!r})",
         "read ~/.ssh through HOME": "open(os.path.expanduser('~/.ssh/id_rsa')).read()",
-        "write into the teacher's home": f"open({str(folder.home / 'pwned.txt')!r}, 'w').write('x')",
+        "write into the teacher's home":
+            f"open({str(folder.home / 'pwned.txt')!r}, 'w').write('x')",
         "change the teacher's notes": f"open({str(folder.notes)!r}, 'a').write('alice 20/20')",
         "delete a sibling submission": f"os.remove({str(folder.sibling)!r})",
         "change the book's algos": f"open({str(ALGOS / 'kmeans.py')!r}, 'a').write('#')",
         "read /root": "os.listdir('/root/.ssh')",
         "read the repository": f"os.listdir({str(REPO / '.git')!r})",
-        "connect to the teacher's 127.0.0.1": f"socket.create_connection(('127.0.0.1', {port}), timeout=3).close()",
+        "connect to the teacher's 127.0.0.1":
+            f"socket.create_connection(('127.0.0.1', {port}), timeout=3).close()",
         "connect to the outside": "socket.create_connection(('1.1.1.1', 53), timeout=3).close()",
         "see the teacher's secret token": "os.environ['TEACHER_API_TOKEN']",
-        "see the host's processes": "assert len([p for p in os.listdir('/proc') if p.isdigit()]) > 20",
+        "see the host's processes":
+            "assert len([p for p in os.listdir('/proc') if p.isdigit()]) > 20",
     }
     lines = ["import json, os, socket", "out = {}"]
     for name, code in targets.items():
         lines += [f"try:\n    {code}\n    out[{name!r}] = 'ok'",
-                  f"except BaseException as exc:\n    out[{name!r}] = type(exc).__name__ + ': ' + str(exc)"]
+                  f"except BaseException as exc:\n"
+                  f"    out[{name!r}] = type(exc).__name__ + ': ' + str(exc)"]
     lines.append("print(json.dumps(out))")
     return "\n".join(lines)
 
@@ -493,7 +496,8 @@ def test_without_bwrap_the_limits_still_apply(no_bwrap, tmp_path, monkeypatch):
 def notebook(*sources):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
     return nb
 
 
@@ -528,12 +532,13 @@ def outputs(cell):
 
 
 def test_a_class_folder_graded_in_the_sandbox(folder, listener):
-    """An ordinary notebook runs normally; the notebook next to it gets nowhere and hits every limit."""
+    """An ordinary notebook runs normally; the one next to it gets nowhere and hits the limits."""
     alice = execute(notebook(
         "import numpy as np\nfrom algos import kmeans",
         f"X = np.loadtxt({str(folder.points)!r}, delimiter=',')\n"
         "print(kmeans.fit(X, k=2, init=X[[0, 2]]).labels.tolist())",
-        "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('figure.png')\nprint('saved')",
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('figure.png')\n"
+        "print('saved')",
     ), folder, "alice")
     mallory_nb = notebook(attack_code(folder, listener.port), PROCESSES, MEMORY, HUGE_FILE,
                           "print('still alive')")
@@ -599,7 +604,8 @@ def test_no_kernel_or_sandbox_survives_the_tests():
 
 @pytest.mark.parametrize("ename, evalue, returncode, limit", [
     ("MemoryError", "", None, "memory"),
-    ("_ArrayMemoryError", "Unable to allocate 8.00 GiB for an array with shape (1073741824,)", None, "memory"),
+    ("_ArrayMemoryError", "Unable to allocate 8.00 GiB for an array with shape (1073741824,)",
+     None, "memory"),
     ("BlockingIOError", "[Errno 11] Resource temporarily unavailable", None, "processes"),
     ("RuntimeError", "can't start new thread", None, "processes"),
     ("OSError", "[Errno 27] File too large", None, "file size"),
