@@ -370,7 +370,7 @@ def _find_bwrap() -> str | None:
 
 
 def _running_as_root() -> bool:
-    return os.geteuid() == 0
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 @functools.lru_cache(maxsize=None)
@@ -389,13 +389,19 @@ def available() -> tuple[bool, str]:
         One line for the grader to print once, at the start: what contains the student's code,
         or why nothing does and what to do about it.
     """
-    fallback = ("grading WITHOUT a sandbox: students' code can read and change your files and use "
-                "the network; memory, file-size and CPU limits still apply"
-                + ("" if not _running_as_root() else " (the process limit does not, as root)")
-                + ". STRICT=1 refuses to grade without the sandbox.")
+    refuse = "STRICT=1 refuses to grade without the sandbox."
+    if sys.platform == "win32":
+        return False, ("no sandbox and no limits on Windows: grade inside WSL2 or a Linux "
+                       f"virtual machine. {refuse}")
+    kept = ("memory, file-size and CPU limits still apply"
+            + (" (the process limit does not, as root)" if _running_as_root() else ""))
     if not sys.platform.startswith("linux"):
         return False, (f"no sandbox on {sys.platform} (it needs Linux and bubblewrap): grade "
-                       f"inside a Linux virtual machine, WSL2 or a container; {fallback}")
+                       f"inside a Linux virtual machine or a container. Grading here, students' "
+                       f"code can read and change your files and use the network; {kept} as "
+                       f"far as {sys.platform} enforces them. {refuse}")
+    fallback = (f"grading WITHOUT a sandbox: students' code can read and change your files and "
+                f"use the network; {kept}. {refuse}")
     bwrap = _find_bwrap()
     if bwrap is None:
         return False, ("bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install "
@@ -499,13 +505,20 @@ _LAUNCHER = r"""
 import json, os, resource, sys
 cfg = json.loads(sys.argv[1])
 argv = sys.argv[2:]
+def limit(name, soft, hard):
+    try:
+        resource.setrlimit(getattr(resource, name), (soft, hard))
+    except (AttributeError, ValueError, OSError) as exc:
+        if not cfg["fallback"]:  # in the sandbox (Linux) every limit must hold
+            raise
+        print(f"sandbox: {name} cannot be set here ({exc})", file=sys.stderr)
 for name, value in cfg["rlimits"].items():
-    hard = value + 1 if name == "RLIMIT_CPU" else value
-    resource.setrlimit(getattr(resource, name), (value, hard))
+    limit(name, value, value + 1 if name == "RLIMIT_CPU" else value)
 nproc = cfg["nproc"]
-if nproc is not None and cfg["nproc_shared"]:
+if nproc is not None and cfg["fallback"]:
+    # No user namespace of its own: RLIMIT_NPROC counts all the user's processes.
     me, tasks = os.getuid(), 0
-    for pid in os.listdir("/proc"):
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else []:
         try:
             with open(f"/proc/{pid}/status") as f:
                 status = dict(line.split(":", 1) for line in f if ":" in line)
@@ -513,9 +526,9 @@ if nproc is not None and cfg["nproc_shared"]:
                 tasks += int(status["Threads"])
         except (OSError, ValueError, KeyError):
             pass
-    nproc += tasks
+    nproc = nproc + tasks if tasks else None
 if nproc is not None:
-    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    limit("RLIMIT_NPROC", nproc, nproc)
 keep = set(cfg["keep"])
 env = {k: v for k, v in os.environ.items() if k in keep or k.startswith("LC_")}
 env.update(cfg["env"])
@@ -532,15 +545,15 @@ except OSError as exc:
 """
 
 
-def _launcher_argv(argv, *, limits, setenv, scratch, python, uid, nproc_shared):
+def _launcher_argv(argv, *, limits, setenv, scratch, python, uid, fallback):
     # Inside the sandbox /tmp is private; without it, temporary files go to the scratch folder.
-    env = {"HOME": str(scratch), "TMPDIR": str(scratch) if nproc_shared else "/tmp",
+    env = {"HOME": str(scratch), "TMPDIR": str(scratch) if fallback else "/tmp",
            "USER": "student", "LOGNAME": "student",
            "PATH": os.pathsep.join([str(Path(python).parent), "/usr/local/bin", "/usr/bin",
                                     "/bin"])}
     env.update({var: "1" for var in _THREAD_VARS})
     env.update(setenv)
-    cfg = {"rlimits": limits.rlimits(), "nproc": limits.processes, "nproc_shared": nproc_shared,
+    cfg = {"rlimits": limits.rlimits(), "nproc": limits.processes, "fallback": fallback,
            "keep": sorted(ENV_KEEP), "env": env, "uid": uid, "cwd": str(scratch)}
     return [python, "-I", "-S", "-c", _LAUNCHER, json.dumps(cfg), *argv]
 
@@ -601,7 +614,7 @@ def _sandbox_argv(bwrap, argv, *, scratch, read_only, writable, limits, setenv, 
     cmd += ["--chdir", "/", "--"]
     return cmd + _launcher_argv(argv, limits=limits, setenv=setenv,
                                 scratch=os.path.abspath(scratch), python=python, uid=uid,
-                                nproc_shared=False)
+                                fallback=False)
 
 
 def _check_paths(kind, paths, *, folder=False):
@@ -705,11 +718,13 @@ def wrap(argv, *, read_only=(), scratch, limits=None, strict=False, writable=(),
     if not ok:
         if strict:
             raise SandboxUnavailable(why)
+        if sys.platform == "win32":
+            return argv
         root = _running_as_root()
         return _launcher_argv(argv, limits=Limits(limits.memory, None if root else limits.processes,
                                                   limits.file_size, limits.cpu_time),
                               setenv=setenv, scratch=scratch, python=python, uid=None,
-                              nproc_shared=True)
+                              fallback=True)
     return _sandbox(_find_bwrap(), argv, scratch=scratch, read_only=read_only, writable=writable,
                     limits=limits, setenv=setenv, python=python)
 
@@ -982,9 +997,10 @@ class KernelManager(AsyncKernelManager):
         self.exit_status = None
         if self._runtime_dir is None:
             self._runtime_dir = os.path.realpath(tempfile.mkdtemp(prefix="sandbox-kernel-"))
-            self.transport = "ipc"
             self.connection_file = os.path.join(self._runtime_dir, "kernel.json")
-            self.ip = os.path.join(self._runtime_dir, "kernel-ipc")
+            if sys.platform != "win32":  # ZeroMQ has no ipc transport on Windows
+                self.transport = "ipc"
+                self.ip = os.path.join(self._runtime_dir, "kernel-ipc")
         self._scratch = self.scratch or kw.get("cwd")
         if not self._scratch:
             raise ValueError("KernelManager needs a scratch folder (or a cwd to start in)")

@@ -441,6 +441,19 @@ def test_without_bwrap_the_grader_is_told_why(no_bwrap):
     assert "bubblewrap" in why and "apt-get install bubblewrap" in why and "STRICT=1" in why
 
 
+@pytest.mark.parametrize("platform, says", [
+    ("darwin", "no sandbox on darwin (it needs Linux and bubblewrap): grade inside a Linux"),
+    ("win32", "no sandbox and no limits on Windows: grade inside WSL2"),
+])
+def test_elsewhere_the_grader_says_what_to_do(no_bwrap, monkeypatch, platform, says):
+    monkeypatch.setattr(sandbox.sys, "platform", platform)
+    sandbox.available.cache_clear()
+    ok, why = sandbox.available()
+    assert not ok and why.startswith(says) and why.endswith(
+        "STRICT=1 refuses to grade without the sandbox.")
+    assert ".," not in why and ". ." not in why
+
+
 def test_without_bwrap_strict_refuses(no_bwrap, tmp_path):
     with pytest.raises(sandbox.SandboxUnavailable, match="not installed"):
         wrap([sys.executable, "-c", "pass"], scratch=tmp_path, strict=True)
