@@ -153,7 +153,7 @@ class Limits:
         that many processes cannot add up to more. None: no limit.
     processes : int or None, default 64
         Processes and threads that may exist at once in the sandbox, the program itself and the
-        threads of the Jupyter kernel included (about 10), ``RLIMIT_NPROC``. Beyond it ``fork``
+        threads of the Jupyter kernel included (about a dozen), ``RLIMIT_NPROC``. Beyond it ``fork``
         and thread creation fail (``BlockingIOError``, "can't start new thread"). See the module
         notes for what enforces it where. None: no limit.
     file_size : int or None, default 256 MiB

@@ -607,6 +607,33 @@ def test_kernel_whose_processes_together_hold_too_much_memory_is_stopped(folder)
     assert outputs(nb.cells[0]) == ("first\n", [])
 
 
+def test_kernel_manager_as_context_manager_stops_its_kernel(folder):
+    """Left to nbclient's default (it does not shut down a kernel manager it was given)."""
+    nb = notebook(f"import subprocess\np = subprocess.Popen(['sleep', '{SLEEP}'])")
+    with KernelManager(kernel_name="python3", limits=LIMITS, strict=True) as km:
+        NotebookClient(nb, km=km, resources={"metadata": {"path": str(folder.scratch("cm"))}},
+                       startup_timeout=60).execute()
+        assert km.has_kernel and processes_running()
+        runtime = km._runtime_dir
+    assert not km.has_kernel and not os.path.exists(runtime)
+    no_sleepers_left()
+
+
+def test_kernel_manager_without_bwrap_still_applies_the_limits(no_bwrap, tmp_path):
+    nb = notebook("import os, resource\n"
+                  "print(resource.getrlimit(resource.RLIMIT_AS)[0], os.environ['HOME'])")
+    with KernelManager(kernel_name="python3", limits=LIMITS) as km:
+        client = NotebookClient(nb, km=km, resources={"metadata": {"path": str(tmp_path)}},
+                                startup_timeout=60)
+        client.owns_km = True
+        client.execute()
+    assert outputs(nb.cells[0]) == (f"{LIMITS.memory} {tmp_path}\n", [])
+    with pytest.raises(sandbox.SandboxUnavailable):
+        with KernelManager(kernel_name="python3", strict=True) as km:
+            NotebookClient(notebook("1"), km=km, startup_timeout=60,
+                           resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+
 def test_no_kernel_or_sandbox_survives_the_tests():
     mine = psutil.Process().children(recursive=True)
     assert not [p for p in mine if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
