@@ -318,6 +318,26 @@ def test_processes_of_a_stopped_program_do_not_survive(folder):
     no_sleepers_left()
 
 
+def test_sandbox_dies_with_a_grader_that_is_killed(folder):
+    """kill -9 of the grader (or a crash) takes the sandbox and all it started with it."""
+    student = PROCESSES + "\nimport time\ntime.sleep(600)\n"
+    grader = textwrap.dedent(f"""
+        import subprocess, sys, time
+        from grading.sandbox import wrap
+        cmd = wrap([sys.executable, "-c", {student!r}], scratch={str(folder.scratch("orphan"))!r})
+        subprocess.Popen(cmd, start_new_session=True)
+        time.sleep(600)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", grader], cwd=REPO)
+    deadline = time.monotonic() + 30
+    while len(processes_running()) < 10 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(processes_running()) >= 10
+    proc.kill()
+    proc.wait()
+    no_sleepers_left(wait=5)  # the kernel delivers the parent-death signal asynchronously
+
+
 def test_memory_limit_stops_allocation_and_is_named(folder):
     done = python_run(MEMORY, folder, "hog")
     assert done.returncode == 1
