@@ -28,7 +28,12 @@ def lowest_within_tolerance(costs):
 
 
 def dense_fit(X, init_idx, metric, medoids_from, max_iter=100):
-    """The alternating algorithm on a full n x n matrix: the obvious, slow version."""
+    """The alternating algorithm on a full n x n matrix: the obvious, slow version.
+
+    M-step rule (documented in kmedoids.m_step): clusters in order; a candidate at the
+    position of another cluster's medoid (new for earlier clusters, old for later ones) is
+    skipped.
+    """
     D = dense_distances(X, metric)
     n, k = len(X), len(init_idx)
     idx = np.array(init_idx)
@@ -47,6 +52,9 @@ def dense_fit(X, init_idx, metric, medoids_from, max_iter=100):
                 continue
             candidates = members if medoids_from == "cluster" else np.arange(n)
             costs = D[np.ix_(candidates, members)].sum(axis=1)
+            others = np.concatenate([new_idx[:j], idx[j + 1:]])
+            at_other = [any((X[c] == X[o]).all() for o in others) for c in candidates]
+            costs = np.where(at_other, np.inf, costs)
             new_idx[j] = candidates[lowest_within_tolerance(costs)]
         steps.append(("M", labels, new_idx.copy()))
         if np.array_equal(new_idx, idx):
@@ -66,7 +74,11 @@ def reference_cases(count=24):
             X = rng.integers(0, 5, size=(n, d)).astype(float)
         else:
             X = rng.normal(size=(n, d)) * rng.uniform(0.1, 10) + rng.uniform(-50, 50)
-        cases.append(pytest.param(X, rng.choice(n, k, replace=False), id=f"case{case}-n{n}-d{d}-k{k}"))
+        # a start at k distinct positions (K-medoids refuses coinciding medoids)
+        _, first_rows = np.unique(X, axis=0, return_index=True)
+        k = min(k, first_rows.size)
+        init = rng.choice(first_rows, k, replace=False)
+        cases.append(pytest.param(X, init, id=f"case{case}-n{n}-d{d}-k{k}"))
     return cases
 
 
@@ -206,18 +218,26 @@ def test_k_equals_n_and_duplicates(metric):
     res = kmedoids.fit(X, k=6, init="random", seed=0, metric=metric)
     assert res.objective == 0.0 and sorted(res.medoid_indices) == list(range(6))
     D = np.array([[1.0, 1.0]] * 4 + [[2.0, 2.0]] * 3)
-    res = kmedoids.fit(D, k=3, init=np.array([0, 1, 4]), metric=metric)
-    assert res.objective == 0.0
-    assert 1 in res.history[1].empty  # identical medoids 0 and 1: cluster 1 gets nobody
-    assert res.medoid_indices[1] == 1  # and keeps its medoid
+    # two distinct points: k = 2 works and gives both, k = 3 is refused whatever the start
+    for init in ("random", "k-means++"):
+        res = kmedoids.fit(D, k=2, init=init, seed=0, metric=metric)
+        assert res.objective == 0.0 and sorted(res.medoids[:, 0]) == [1.0, 2.0]
+        with pytest.raises(ValueError, match=r"k=3 exceeds the number of distinct points in X \(2\)"):
+            kmedoids.fit(D, k=3, init=init, seed=0, metric=metric)
+    with pytest.raises(ValueError, match="init: medoids 0 and 1 are at the same position"):
+        kmedoids.fit(D, k=3, init=np.array([0, 1, 4]), metric=metric)
 
 
-def test_medoid_nobody_is_nearest_to_is_kept():
-    # A medoid is nearest to itself, so it is only "unused" when a lower index sits on it.
+def test_coinciding_explicit_start_is_refused():
     X = np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 5.0], [5.0, 6.0]])
-    res = kmedoids.fit(X, k=3, init=np.array([0, 1, 2]))
-    assert res.history[1].empty == (1,)
-    assert res.medoid_indices[1] == 1 and np.isfinite(res.objective)
+    with pytest.raises(ValueError, match=r"init: medoids 0 and 1 are at the same position \[0.0, 0.0\]"):
+        kmedoids.fit(X, k=3, init=np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="same position"):
+        kmedoids.fit(X, k=2, init=np.array([[5.0, 5.0], [5.0, 5.0]]))  # coordinates: both row 2
+    with pytest.raises(ValueError, match="previous"):
+        kmedoids.m_step(X, [0, 0, 1, 1], 2, previous=[0, 1])
+    # an empty cluster (labels given by hand) keeps its previous medoid
+    np.testing.assert_array_equal(kmedoids.m_step(X, [0, 0, 0, 0], 2, previous=[0, 3]), [0, 3])
 
 
 @pytest.mark.parametrize("d", [1, 5])
