@@ -274,7 +274,8 @@ def fit(x, *, k, init="kmeans", max_iter=100, tol=1e-8, seed=None, min_sigma=Non
     max_iter = v.check_int(max_iter, "max_iter", minimum=0)
     tol = v.check_tol(tol)
     floor = _min_sigma(x, min_sigma)
-    w, m, s, floored = _initial_parameters(x, k, init, seed, floor)
+    rng = v.make_rng(seed)  # checked even when an explicit start does not use it
+    w, m, s, floored = _initial_parameters(x, k, init, rng, floor)
 
     w, m, s = (readonly(a) for a in (w, m, s))
     R, ll = _e_step(x, w, m, s)
@@ -420,11 +421,10 @@ def _robust_scale(x):
     return abs(float(values[0])) or 1.0
 
 
-def _initial_parameters(x, k, init, seed, floor):
+def _initial_parameters(x, k, init, rng, floor):
     """Starting (weights, means, sigmas) with every sigma >= floor, and the floored components."""
     if isinstance(init, str):
         v.check_choice(init, "init", INITS)
-        rng = v.make_rng(seed)
         spread = float(x.std())
         if init == "random":
             from .kmeans import _init_indices

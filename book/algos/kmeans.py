@@ -306,7 +306,8 @@ def fit(X, *, k, init="k-means++", metric="l2", max_iter=300, tol=0.0, seed=None
     metric = v.check_metric(metric)
     max_iter = v.check_int(max_iter, "max_iter", minimum=0)
     tol = v.check_tol(tol)
-    centers = readonly(_init_centers(X, k, init, seed, metric=metric))
+    rng = v.make_rng(seed)  # checked even when an explicit start does not use it
+    centers = readonly(_init_centers(X, k, init, rng, metric=metric))
     engine = _Lloyd(_transpose(X), k, metric)
 
     history = [ClusterStep("init", 0, None, None, centers)]

@@ -239,10 +239,11 @@ def fit(X, *, k, init="k-means++", metric="l2", medoids_from="cluster", max_iter
     metric = v.check_metric(metric)
     medoids_from = v.check_choice(medoids_from, "medoids_from", MEDOIDS_FROM)
     max_iter = v.check_int(max_iter, "max_iter", minimum=0)
+    rng = v.make_rng(seed)  # checked even when an explicit start does not use it
     Xt = _transpose(X)
     if isinstance(init, str):
         v.check_choice(init, "init", INITS)
-        idx = _init_indices(X, k, init, v.make_rng(seed), metric, distinct=True)
+        idx = _init_indices(X, k, init, rng, metric, distinct=True)
     else:
         if _is_index_array(init):
             idx = _medoid_rows(X, init, k, "init")
