@@ -270,10 +270,12 @@ def fit(X, *, k, init="k-means++", metric="l2", max_iter=300, tol=0.0, seed=None
     rows at positions not yet taken; ``"k-means++"`` gives a point at a chosen position weight
     0. With fewer than k distinct rows the remaining centres are further rows at positions
     already taken. Explicit centres may coincide (as in scikit-learn). Two centres at the same
-    position tie for every point, ties go to the lower index, so the higher one gets no points:
-    its cluster stays empty and keeps its centre for the rest of the run (scikit-learn instead
-    moves an empty cluster's centre to a far point). The result then has fewer than k
-    non-empty clusters and says so in ``empty``.
+    position tie for every point and ties go to the lower index, so the higher one gets no
+    points: its cluster is empty and keeps its centre (scikit-learn instead moves an empty
+    cluster's centre to a far point). It gets points back only if the lower centre moves away
+    (its mean differs from the shared position); if all its points sit exactly there, it
+    stays empty to the end and the result has fewer than k non-empty clusters. ``empty`` shows
+    it in every step.
 
     **Memory.** ``history`` keeps one label array per iteration (8 bytes per point), the
     price of replaying every step; for n = 400,000 that is 3.2 MB per iteration.
