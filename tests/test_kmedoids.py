@@ -274,3 +274,91 @@ def test_memory_stays_far_below_a_dense_matrix():
 def test_docstring_examples():
     failures, tried = doctest.testmod(kmedoids, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert tried >= 5 and failures == 0
+
+
+# --------------------------------------------------------------------------- k clusters on repeated data
+
+
+def heavily_repeated(rng):
+    return {
+        "integer grid": rng.integers(0, 4, size=(120, 2)).astype(float),
+        "rounded values": np.round(rng.normal(0, 1.0, size=(120, 2)), 0),
+        "pixel levels": (rng.integers(0, 256, size=(120, 3)) // 64 * 64).astype(float),
+        "few points": np.repeat(rng.normal(size=(5, 2)), [60, 30, 20, 6, 4], axis=0),
+    }
+
+
+@pytest.mark.parametrize("medoids_from", ["cluster", "all"])
+@pytest.mark.parametrize("metric", ["l2", "l1"])
+def test_every_fit_on_repeated_data_keeps_k_clusters(metric, medoids_from):
+    # Integer grids, rounded values and pixel levels: many exact ties and coinciding points.
+    # Every start and every step keeps k medoids at k distinct positions, so every cluster
+    # keeps at least its medoid: no fit ever returns fewer than k clusters.
+    rng = np.random.default_rng(11)
+    for name, X in heavily_repeated(rng).items():
+        distinct = np.unique(X, axis=0).shape[0]
+        for k in sorted({2, 3, min(5, distinct), distinct}):
+            for seed in range(12):
+                for init in ("random", "k-means++"):
+                    res = kmedoids.fit(X, k=k, init=init, seed=seed, metric=metric, medoids_from=medoids_from)
+                    for step in res.history:
+                        assert np.unique(step.centers, axis=0).shape[0] == k, (name, k, seed, init)
+                        if step.labels is not None:
+                            assert np.unique(step.labels).size == k and step.empty == ()
+                    J = [s.objective for s in res.history[1:]]
+                    assert all(b <= a * (1 + 1e-12) for a, b in zip(J, J[1:]))
+
+
+def test_m_step_never_gives_two_clusters_one_position():
+    # With candidates from all points, clusters {(0,0), (2,0)} and {(1,1), (1,-1)} (l1) and
+    # the point (1,0) in a third cluster all have (1,0), row 0, among their cheapest
+    # candidates (cost 2, 2 and 0); the lowest-index tie rule alone gave [0, 0, 0].
+    X = np.array([[1.0, 0.0], [0.0, 0.0], [2.0, 0.0], [1.0, 1.0], [1.0, -1.0]])
+    labels = [2, 0, 0, 1, 1]
+    # clusters in order; a candidate at another cluster's medoid (new for earlier clusters,
+    # previous for later ones) is skipped, ties to the lowest remaining index
+    got = kmedoids.m_step(X, labels, 3, metric="l1", medoids_from="all", previous=[1, 3, 0])
+    np.testing.assert_array_equal(got, [1, 3, 0])
+    got = kmedoids.m_step(X, labels, 3, metric="l1", medoids_from="all")
+    np.testing.assert_array_equal(got, [0, 3, 1])
+    # with a cluster's own members as candidates the rule never has to act
+    np.testing.assert_array_equal(kmedoids.m_step(X, labels, 3, metric="l1"), [1, 3, 0])
+    # labels that split equal points between clusters can leave a cluster no candidate
+    with pytest.raises(ValueError, match="cluster 1"):
+        kmedoids.m_step(np.array([[0.0], [0.0], [3.0]]), [0, 1, 0], 2)
+
+
+# --------------------------------------------------------------------------- max_iter
+
+
+@pytest.mark.parametrize("medoids_from", ["cluster", "all"])
+@pytest.mark.parametrize("metric", ["l2", "l1"])
+def test_every_max_iter_stops_after_exactly_that_many_iterations(metric, medoids_from):
+    # A run that needs several iterations; every max_iter from 0 to convergence gives exactly
+    # that many iterations, and the state after each equals the dense reference's.
+    rng = np.random.default_rng(12)
+    X = np.vstack([rng.normal(c, 0.8, size=(25, 2)) for c in ((0, 0), (5, 0), (2.5, 4))])
+    init = np.array([0, 1, 2])  # three points of the first blob: a slow start
+    ref = dense_fit(X, init, metric, medoids_from)
+    full = kmedoids.fit(X, k=3, init=init, metric=metric, medoids_from=medoids_from)
+    T = full.n_iter
+    assert T >= 3 and full.converged
+    for t in range(T + 2):
+        res = kmedoids.fit(X, k=3, init=init, metric=metric, medoids_from=medoids_from, max_iter=t)
+        assert res.n_iter == min(t, T)
+        assert res.converged == (t >= T)
+        steps = res.history[1:]
+        assert len(steps) == (2 * t if t < T else len(full.history) - 1)
+        for step, (kind, labels, idx) in zip(steps, ref):
+            assert step.kind == kind
+            np.testing.assert_array_equal(step.labels, labels)
+            np.testing.assert_array_equal(step.medoid_indices, idx)
+        if t == 0:
+            np.testing.assert_array_equal(res.medoid_indices, init)
+            np.testing.assert_array_equal(res.labels, kmedoids.e_step(X, init, metric=metric))
+        else:
+            last_m = [s for s in steps if s.kind == "M"][-1]
+            np.testing.assert_array_equal(res.medoid_indices, last_m.medoid_indices)
+            np.testing.assert_array_equal(res.labels, steps[-1].labels)
+        assert res.objective == pytest.approx(
+            kmedoids.objective(X, res.labels, res.medoid_indices, metric=metric), rel=1e-12)
