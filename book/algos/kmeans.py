@@ -686,8 +686,9 @@ class HamerlyState:
     * ``lower[i] <= |x_i - centers[j]|`` for every ``j != labels[i]``.
 
     Both carry half the safety margin ``margin`` (``upper`` above, ``lower`` below), which is
-    set from the bounding box ``lo``/``hi`` of data and centres. The arrays are updated in place
-    by the next call.
+    set from the bounding box ``lo``/``hi`` of data and centres. (The proof assumes squared
+    distances do not underflow: distances above about 1e-154, or exactly 0.) The arrays are
+    updated in place by the next call.
     """
 
     __slots__ = ("labels", "upper", "lower", "centers", "lo", "hi", "margin", "scratch")
