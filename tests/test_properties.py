@@ -80,7 +80,7 @@ def make_data(kind, n, d, rng):
 
 
 @st.composite
-def datasets(draw, max_n=300, max_d=3, d=None, min_n=2):
+def datasets(draw, max_n=300, max_d=3, d=None, min_n=2, with_kind=False):
     kind = draw(st.sampled_from(KINDS))
     n = draw(st.integers(min_n, max_n))
     d = draw(st.integers(1, max_d)) if d is None else d
@@ -88,7 +88,8 @@ def datasets(draw, max_n=300, max_d=3, d=None, min_n=2):
     float32 = draw(st.integers(0, 3)) == 0
     X = make_data(kind, n, d, np.random.default_rng(draw(st.integers(0, 2**32 - 1)))) * scale
     event(f"data: {kind}")
-    return X.astype(np.float32) if float32 else X
+    X = X.astype(np.float32) if float32 else X
+    return (X, kind) if with_kind else X
 
 
 def draw_k(draw, n, max_k=8):
@@ -586,9 +587,7 @@ def measure(draws=2000):
         x, k, init = case
         return bool(gmm1d.fit(x, k=k, init=init, seed=0, max_iter=0).history[0].floored)
 
-    def outliers(X):
-        return bool((np.abs(X) >= 999 * (np.abs(np.median(X)) + 1)).any())
-
+    kinds = [kind for _, kind in sample(datasets(with_kind=True))]
     km = sample(kmeans_cases())
     gm = sample(mixture_cases())
     rows = [
@@ -598,14 +597,15 @@ def measure(draws=2000):
         ("float32", np.mean([X.dtype == np.float32 for X, _, _ in km])),
         ("far start", np.mean([not isinstance(i, str) and np.abs(i).max() > 50 * (np.abs(X).max() + 1) for X, _, i in km])),
         ("coinciding start", np.mean([not isinstance(i, str) and np.unique(i, axis=0).shape[0] < k for _, k, i in km])),
-        ("outliers", np.mean([outliers(X) for X, _, _ in km])),
+        ("data with outliers", np.mean([kind == "outliers" for kind in kinds])),
+        ("tight clusters far apart", np.mean([kind == "tight_far" for kind in kinds])),
+        ("huge offset", np.mean([kind == "offset" for kind in kinds])),
         ("repeated values", np.mean([np.unique(X, axis=0).shape[0] <= X.shape[0] / 2 for X, _, _ in km])),
         ("an empty cluster", np.mean([empty(c) for c in km])),
         ("EM draws", len(gm)),
         ("EM k > 1", np.mean([k > 1 for _, k, _ in gm])),
         ("EM dead component", np.mean([dead(c) for c in gm])),
         ("EM sigma below floor", np.mean([floored(c) for c in gm])),
-        ("EM outliers", np.mean([outliers(x) for x, _, _ in gm])),
     ]
     for name, value in rows:
         print(f"{name:22s} {value:8.3f}")

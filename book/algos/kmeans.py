@@ -756,7 +756,8 @@ def _hamerly_assign(Xt, C, state):
     # Centres moved: the distance to the own centre may have grown by that centre's move and
     # the distance to any other centre shrunk by at most the largest move.
     upper += np.take(shift, labels, out=bound, mode="clip")
-    upper += 0.5 * widen
+    if widen:
+        upper += 0.5 * widen
     lower -= shift.max() + 0.5 * widen
     if k > 1:
         gaps = np.sqrt(((C[:, None, :] - C[None, :, :]) ** 2).sum(axis=2))
