@@ -213,3 +213,13 @@ def test_issue_example_one_point_two_medoids_is_refused():
     # Before: medoid_indices [0, 1], two medoids at one point.
     with pytest.raises(ValueError, match=r"k=2 exceeds the number of distinct points in X \(1\)"):
         kmedoids.fit(np.ones((3, 1)), k=2, seed=0)
+
+
+def test_random_start_with_fewer_positions_than_k_keeps_rows_distinct():
+    # Every distinct position gets a centre first; the remaining picks are further rows, never
+    # a row twice (a redraw may take a later pick's row, which is then redrawn).
+    X = np.repeat(np.array([[0.0], [1.0], [2.0]]), [6, 1, 1], axis=0)
+    for seed in range(300):
+        idx = _init_indices(X, 5, "random", np.random.default_rng(seed))
+        assert len(set(idx.tolist())) == 5
+        assert {float(X[i, 0]) for i in idx} == {0.0, 1.0, 2.0}

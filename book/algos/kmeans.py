@@ -598,6 +598,8 @@ def _init_indices(X, k, method, rng, metric="l2", distinct=False):
                     chosen[i] = rng.choice(candidates)
                 elif distinct:
                     raise _too_few_distinct(X, k)
+                elif chosen[i] in chosen[:i]:  # a redrawn row took it: keep the rows distinct
+                    chosen[i] = rng.choice(np.setdiff1d(np.arange(n), chosen[:i]))
             free &= (X != X[chosen[i]]).any(axis=1)
         return chosen
     Xt = _transpose(X)

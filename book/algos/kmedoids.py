@@ -103,9 +103,9 @@ def m_step(X, labels, k, metric="l2", medoids_from="cluster", previous=None):
     and a cluster skips every candidate at the position of another cluster's medoid: the new
     medoid of an earlier cluster or the ``previous`` medoid of a later one. Its own previous
     medoid is never skipped, so the step never raises the objective; the cheapest remaining
-    candidate wins, ties to the lowest index. With ``medoids_from="cluster"`` the rule never
-    has to skip anything, since equal points always share a cluster; with ``"all"`` two
-    clusters would otherwise be able to pick the same central point, and one of them would
+    candidate wins, ties to the lowest index. In a fit, with ``medoids_from="cluster"``, the
+    rule never has to skip anything, since :func:`e_step` puts equal points in one cluster; with
+    ``"all"`` two clusters could otherwise pick the same central point, and one of them would
     then lose all its points.
 
     Examples
