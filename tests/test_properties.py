@@ -407,11 +407,6 @@ def check_kmeans_result(res, args):
     assert abs(res.objective - fresh) <= REL * fresh
 
 
-@pytest.mark.parametrize("broken", [None, "X", "k", "init", "metric", "max_iter", "tol", "seed"])
-def test_kmeans_fit_arguments_one_at_a_time(broken):
-    run_one_argument(kmeans_calls(), broken, check_kmeans_result)
-
-
 @st.composite
 def kmedoids_calls(draw):
     X = draw(datasets(max_n=40, min_n=1))
@@ -449,11 +444,6 @@ def check_kmedoids_result(res, args):
     assert abs(res.objective - fresh) <= REL * fresh
 
 
-@pytest.mark.parametrize("broken", [None, "X", "k", "init", "metric", "medoids_from", "max_iter", "seed"])
-def test_kmedoids_fit_arguments_one_at_a_time(broken):
-    run_one_argument(kmedoids_calls(), broken, check_kmedoids_result)
-
-
 @st.composite
 def gmm_calls(draw):
     x, k, init = draw(mixture_cases(max_n=40, min_n=1))
@@ -487,11 +477,21 @@ def check_gmm_result(res, args):
     assert all(b >= a - 1e-11 * (abs(a) + len(res.resp)) for a, b in zip(lls, lls[1:]))
 
 
+FIT_ARGUMENTS = {
+    "kmeans": (kmeans_calls, check_kmeans_result, ["X", "k", "init", "metric", "max_iter", "tol", "seed"]),
+    "kmedoids": (kmedoids_calls, check_kmedoids_result,
+                 ["X", "k", "init", "metric", "medoids_from", "max_iter", "seed"]),
+    "gmm1d": (gmm_calls, check_gmm_result,
+              ["x", "k", "init", "weights", "means", "sigmas", "max_iter", "tol", "seed", "min_sigma"]),
+}
+
+
 @pytest.mark.parametrize(
-    "broken", [None, "x", "k", "init", "weights", "means", "sigmas", "max_iter", "tol", "seed", "min_sigma"]
+    "module, broken", [(module, arg) for module, (_, _, args) in FIT_ARGUMENTS.items() for arg in [None, *args]]
 )
-def test_gmm_fit_arguments_one_at_a_time(broken):
-    run_one_argument(gmm_calls(), broken, check_gmm_result)
+def test_fit_arguments_one_at_a_time(module, broken):
+    calls, check_result, _ = FIT_ARGUMENTS[module]
+    run_one_argument(calls(), broken, check_result)
 
 
 STEP_ARGUMENTS = {
