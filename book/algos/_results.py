@@ -74,6 +74,10 @@ class MixtureStep:
         Responsibilities r_nk (rows sum to 1).
     weights, means, sigmas : ndarray, shape (k,)
         Mixture parameters after this step.
+    floored : tuple of int
+        Components whose sigma the floor ``min_sigma`` raised in this step: at ``"init"`` a
+        starting sigma below the floor, at ``"M"`` a weighted standard deviation below it
+        (a component collapsing onto a point). Always empty for ``"E"``.
     """
 
     kind: str
@@ -83,6 +87,7 @@ class MixtureStep:
     weights: np.ndarray
     means: np.ndarray
     sigmas: np.ndarray
+    floored: tuple = ()
 
 
 @dataclass(frozen=True)
