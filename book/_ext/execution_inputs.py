@@ -10,7 +10,8 @@ This extension makes the inputs part of both decisions:
 
 * for every notebook page it finds the files the notebook reads (see
   :func:`notebook_inputs`) and fingerprints their *contents*, together with the Python version
-  and the installed distributions (a numpy upgrade can change every number);
+  and the versions of the installed distributions it imports, with their requirements (a numpy
+  upgrade can change every number; installing an unrelated tool changes nothing);
 * on ``source-read`` it writes that fingerprint into the first code cell's metadata (key
   ``execution_inputs``, in memory only: the file on disk is untouched), so the jupyter-cache key
   changes exactly when an input does. An unchanged book still matches its cache records, and
@@ -46,9 +47,13 @@ import hashlib
 import json
 import re
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
@@ -157,6 +162,16 @@ def notebook_inputs(notebook_path: Path) -> list[Path]:
         files of the packages among them, and the data files it names (see the module
         docstring for the rules). The notebook itself is not included.
     """
+    return _scan(notebook_path).files
+
+
+@dataclass(frozen=True)
+class _Scan:
+    files: list[Path]  # local modules, their package files, data files
+    imports: frozenset[str] | None  # top-level names imported from outside; None: unknown
+
+
+def _scan(notebook_path: Path) -> _Scan:
     notebook_path = Path(notebook_path).resolve()
     root = notebook_path.parent
     nb = json.loads(notebook_path.read_text(encoding="utf-8"))
@@ -177,12 +192,16 @@ def notebook_inputs(notebook_path: Path) -> list[Path]:
         pending = [p.stem if p.suffix == ".py" else p.name for p in root.iterdir()
                    if not _skipped(p) and (p.suffix == ".py" or (p / "__init__.py").is_file())]
     seen: set[str] = set()
+    external: set[str] = set()
     while pending:
         name = pending.pop()
         if name in seen:
             continue
         seen.add(name)
-        for file in _module_files(root, name):
+        files = _module_files(root, name)
+        if not files:
+            external.add(name.split(".")[0])
+        for file in files:
             if file in modules:
                 continue
             modules.add(file)
@@ -206,7 +225,8 @@ def notebook_inputs(notebook_path: Path) -> list[Path]:
         folders = [Path(*rel.parts[:i]).as_posix() for i in range(1, len(rel.parts))]
         if everything or file.name in text or any(_names_folder(f, text) for f in folders):
             data.add(file)
-    return sorted(modules | package_data | data)
+    return _Scan(sorted(modules | package_data | data),
+                 None if everything else frozenset(external))
 
 
 def _names_folder(folder: str, text: str) -> bool:
@@ -215,12 +235,47 @@ def _names_folder(folder: str, text: str) -> bool:
     return re.search(edge + re.escape(folder) + edge, text) is not None
 
 
+#: Distributions every notebook uses: the kernel itself.
+KERNEL = ("ipykernel",)
+
+
 @lru_cache(maxsize=1)
-def _environment() -> str:
-    """The interpreter and installed distributions, one line each (computed once per build)."""
-    dists = sorted({f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()
-                    if d.metadata["Name"]})
-    return "\n".join([sys.version, *dists])
+def _installed() -> dict[str, metadata.Distribution]:
+    return {canonicalize_name(d.metadata["Name"]): d for d in metadata.distributions()
+            if d.metadata["Name"]}
+
+
+@lru_cache(maxsize=1)
+def _providers() -> dict[str, list[str]]:
+    return metadata.packages_distributions()
+
+
+@lru_cache(maxsize=None)
+def _environment(imports: frozenset[str] | None) -> str:
+    """The interpreter and the versions of the distributions that `imports` can load.
+
+    Those are the distributions that provide the imported top-level names, the kernel's, and
+    everything they require (extras left out), transitively. With `imports` None (a cell did
+    not parse), every installed distribution counts.
+    """
+    installed = _installed()
+    if imports is None:
+        used = set(installed)
+    else:
+        todo = [canonicalize_name(d) for name in imports for d in _providers().get(name, [])]
+        todo += [canonicalize_name(d) for d in KERNEL]
+        used = set()
+        while todo:
+            name = todo.pop()
+            if name in used or name not in installed:
+                continue
+            used.add(name)
+            for line in installed[name].requires or []:
+                req = Requirement(line)
+                if req.marker is None or req.marker.evaluate({"extra": ""}):
+                    todo.append(canonicalize_name(req.name))
+    versions = sorted(f"{name}=={installed[name].version}" for name in used)
+    return "\n".join([sys.version, *versions])
 
 
 def fingerprint(notebook_path: Path) -> str:
@@ -235,11 +290,13 @@ def fingerprint(notebook_path: Path) -> str:
     -------
     str
         Hex digest over the contents (and paths relative to the notebook's folder) of
-        :func:`notebook_inputs`, the Python version and the installed distributions' versions.
+        :func:`notebook_inputs`, the Python version and the versions of the installed
+        distributions the notebook can import (see :func:`_environment`).
     """
     notebook_path = Path(notebook_path).resolve()
-    digest = hashlib.sha256(_environment().encode())
-    for file in notebook_inputs(notebook_path):
+    scan = _scan(notebook_path)
+    digest = hashlib.sha256(_environment(scan.imports).encode())
+    for file in scan.files:
         digest.update(file.relative_to(notebook_path.parent).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(file.read_bytes()).digest())
     return digest.hexdigest()
