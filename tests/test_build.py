@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -251,3 +252,25 @@ def test_make_book_reexecutes_exactly_the_chapters_whose_inputs_changed(scratch,
     page = (scratch / "_build" / "html" / "book" / "probe_reader.html").read_text()
     assert "value 42" in page and "value 41" not in page
     assert decoy_seen(decoy) == [], "the Makefile passed the caller's PYTHONPATH on"
+
+
+# --- make help --------------------------------------------------------------------------------
+
+def test_make_and_make_help_list_every_target_once_as_the_readme_does():
+    def run(*args):
+        proc = subprocess.run(["make", "--no-print-directory", *args], cwd=REPO,
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    bare, help_text = run(), run("help")
+    assert bare == help_text and "up to date" not in bare + help_text
+    lines = help_text.splitlines()
+    listed = [line.split()[1] for line in lines]
+    assert all(line.startswith("make ") for line in lines), lines
+    assert len(listed) == len(set(listed)), listed
+    phony = re.search(r"^\.PHONY:(.*)$", (REPO / "Makefile").read_text(), re.M).group(1).split()
+    assert sorted(listed) == sorted(phony)
+    section = (REPO / "README.md").read_text().split("## Make targets", 1)[1].split("\n## ", 1)[0]
+    in_readme = re.findall(r"^\| `make (\w+)", section, re.M)
+    assert sorted(in_readme) == sorted(listed)
