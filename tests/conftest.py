@@ -308,6 +308,21 @@ def offline_page(browser_context):
     page.close()
 
 
+def write_notebook(path, *code, title=None):
+    """Write a notebook of code cells (after a ``# title`` markdown cell if given) for the
+    python3 kernel; return its path."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in code]
+    if title:
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"# {title}"))
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
 def hostile_env(decoy):
     """The caller's environment of issue 11 item 5: Agg backend and a decoy on PYTHONPATH.
 

@@ -29,9 +29,8 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
-from conftest import INSTALL_STAMP, decoy_seen, hostile_env, require
+from conftest import INSTALL_STAMP, decoy_seen, hostile_env, require, write_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
@@ -49,16 +48,6 @@ def load_extension():
 
 
 ext = load_extension()
-
-
-def write_notebook(path, *sources, title="Probe"):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}"),
-                *(nbformat.v4.new_code_cell(s) for s in sources)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-    return path
 
 
 def rel(paths, root):
