@@ -129,6 +129,22 @@ def test_fingerprint_follows_content_not_modification_time(folder):
     assert ext.fingerprint(nb) not in {first, second}
 
 
+def test_only_the_packages_a_chapter_imports_count():
+    # installing or upgrading a tool the chapters never import (jupyter-book, playwright)
+    # must not re-run them; numpy, the kernel and their requirements must
+    versions = ext._environment(frozenset({"numpy"})).splitlines()
+    names = {line.split("==")[0] for line in versions[1:]}
+    assert {"numpy", "ipykernel", "ipython", "pyzmq"} <= names
+    assert not {"jupyter-book", "playwright", "sphinx"} & names, names
+    assert {"jupyter-book", "playwright"} <= {
+        line.split("==")[0] for line in ext._environment(None).splitlines()[1:]}
+    # a chapter's imports from outside book/: its own and those of the algos modules it uses
+    assert {"palmerpenguins", "sklearn", "numpy", "matplotlib", "ipywidgets", "PIL"} <= (
+        ext._scan(BOOK / "gmm_em.ipynb").imports)
+    assert "kmedoids" in ext._scan(BOOK / "kmedoids.ipynb").imports  # the FasterPAM package
+    assert "algos" not in ext._scan(BOOK / "kmeans.ipynb").imports  # ours: files, not versions
+
+
 # --- the real build, in a scratch copy --------------------------------------------------------
 
 def cache_records(root):
