@@ -8,10 +8,11 @@ the page's own file is newer than its last read, so the cache would not even be 
 
 This extension makes the inputs part of both decisions:
 
-* for every notebook page it finds the files the notebook reads (see
-  :func:`notebook_inputs`) and fingerprints their *contents*, together with the Python version
-  and the versions of the installed distributions it imports, with their requirements (a numpy
-  upgrade can change every number; installing an unrelated tool changes nothing);
+* for every notebook page (``.ipynb``; the book has no text-based notebooks) it finds the files
+  the notebook reads (see :func:`notebook_inputs`) and fingerprints their *contents*, together
+  with the Python version and the versions of the installed distributions it imports, with
+  their requirements (a numpy upgrade can change every number; installing an unrelated tool
+  changes nothing);
 * on ``source-read`` it writes that fingerprint into the first code cell's metadata (key
   ``execution_inputs``, in memory only: the file on disk is untouched), so the jupyter-cache key
   changes exactly when an input does. An unchanged book still matches its cache records, and
