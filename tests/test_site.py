@@ -10,11 +10,14 @@ script, raw TeX, a console error) so that a checker that silently stopped workin
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import nbformat
 import pytest
 import yaml
 
@@ -352,3 +355,168 @@ def test_chapter_player_steps_offline(browser_context, site_url, page):
     assert tab.console_errors == [], tab.console_errors
     # every player on the page shows several different pictures, not one frame repeated
     assert all(len(r["srcs"]) >= 3 for r in results), [r["frames"] for r in results]
+
+
+# ------------------------------------------------------------------ figures (issue 19)
+
+FILE_NAME_ALT = re.compile(r"(^|/)[^ /]+\.(png|jpe?g|gif|svg|webp)$|_images/", re.I)
+
+
+def figure_problems(html: str) -> list[str]:
+    """What keeps a chapter page's figures from being cited and read without sight.
+
+    Parameters
+    ----------
+    html : str
+        A built page.
+
+    Returns
+    -------
+    list of str
+        One line per problem, empty when every figure is fine:
+
+        * an image of the page's content with no ``alt``, an empty one, a file name as
+          ``alt``, or fewer than eight words (a text alternative says what is plotted, the
+          pattern and the number that matters);
+        * a notebook figure (an output image or a step-through player) that is not inside a
+          numbered figure (``<figure>`` with a ``Fig. N`` caption, from myst-nb's cell
+          metadata ``mystnb: figure: {caption, name}``);
+        * a numbered figure that the page's text never cites (``{numref}`` makes a link to
+          its id).
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    article = soup.select_one("article.bd-article") or soup
+    problems = []
+    for img in article.find_all("img"):
+        alt = img.get("alt")
+        name = img.get("src", "")[:60]
+        if alt is None or not alt.strip():
+            problems.append(f"image without a text alternative: {name}")
+        elif FILE_NAME_ALT.search(alt.strip()):
+            problems.append(f"image whose text alternative is a file name: {alt!r}")
+        elif len(alt.split()) < 8:
+            problems.append(f"image whose text alternative is too short to say anything: {alt!r}")
+    numbered = []
+    for fig in article.find_all("figure"):
+        number = fig.select_one("figcaption .caption-number")
+        if number is not None and fig.get("id"):
+            numbered.append(fig)
+    shown = article.select("div.cell_output img, div.cell_output div.algos-player")
+    for item in shown:
+        outer = [f for f in item.find_parents("figure") if f in numbered]
+        if not outer:
+            what = "step-through player" if item.name == "div" else "output image"
+            problems.append(f"{what} without a numbered caption: {item.get('id') or item.get('src', '')[:60]}")
+    for fig in numbered:
+        target = fig["id"]
+        cites = [a for a in article.select(f'a[href="#{target}"]') if fig not in a.parents]
+        if not cites:
+            caption = fig.select_one("figcaption").get_text(" ", strip=True)[:60]
+            problems.append(f"figure {target!r} ({caption}) is never cited in the text")
+    return problems
+
+
+def _mini_book(root: Path, pages: dict) -> Path:
+    """A two-page book in ``root`` that uses the real configuration, extensions and algos."""
+    repo = SITE_DIR.parents[1]
+    (root / "book").mkdir(parents=True)
+    for name in ("algos", "_ext"):
+        (root / "book" / name).symlink_to(repo / "book" / name, target_is_directory=True)
+    shutil.copy(repo / "_config.yml", root / "_config.yml")
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/good\nchapters:\n  - file: book/bad\n")
+    for name, cells in pages.items():
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nb.cells = cells
+        nbformat.write(nb, root / "book" / f"{name}.ipynb")
+    return root
+
+
+def _figure_cell(source: str, caption: str, name: str):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["mystnb"] = {"figure": {"caption": caption, "name": name}}
+    return cell
+
+
+def test_figures_get_alt_text_and_numbered_captions_on_a_mini_book(tmp_path):
+    """The mechanism the chapters use, proved on a scratch book built with the real
+    configuration: ``plotting.show`` gives a figure a text alternative made from the data it
+    draws, the book's ``figure_alt`` extension puts it in the ``<img alt>``, and myst-nb's
+    ``mystnb: figure`` cell metadata numbers and captions the figure for ``{numref}``. A page
+    built the old way (``plt.show()``, no caption) is caught by ``figure_problems``."""
+    import subprocess
+    import sys
+
+    setup = nbformat.v4.new_code_cell(
+        "import numpy as np\nfrom algos import kmeans, plotting, stepper\n"
+        "X = np.array([[0., -6.], [4., 4.], [0., 0.], [-5., 2.]])\n"
+        "fit = kmeans.fit(X, k=2, init=X[[3, 0]])")
+    good = [
+        nbformat.v4.new_markdown_cell(
+            "# Figures\n\n{numref}`fig-two-clusters` shows where the run ends and "
+            "{numref}`fig-steps` lets you step through it; in {numref}`fig-hand` the "
+            "objective falls."),
+        setup,
+        _figure_cell(
+            "fig, ax = plotting.figure(width=plotting.PHONE_WIDTH, height=360)\n"
+            "plotting.plot_clusters(fit.history[-1], X, ax=ax, title='End of the run')\n"
+            "plotting.show(fig, 'The run ends with (0, 0) in the upper cluster.')",
+            "Where the run ends: the point (0, 0) joins the upper cluster.", "fig-two-clusters"),
+        _figure_cell(
+            "fig, ax = plotting.figure(height=300)\n"
+            "ax.plot([1, 2, 3], [70, 40, 40], 'o-')\nax.set_xlabel('half-step')\n"
+            "plotting.describe(ax, 'J falls from 70 to 40 and stays there.')\n"
+            "plotting.show(fig, 'The objective after each half-step.')",
+            "The objective falls, then stays.", "fig-hand"),
+        _figure_cell("stepper.step_through('kmeans', X, k=2, init=X[[3, 0]])",
+                     "Step through the run.", "fig-steps"),
+    ]
+    bad = [
+        nbformat.v4.new_markdown_cell("# Old style\n\nA figure with no caption."),
+        nbformat.v4.new_code_cell(
+            "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()"),
+    ]
+    root = _mini_book(tmp_path / "mini", {"good": good, "bad": bad})
+    jb = Path(sys.executable).with_name("jupyter-book")
+    run = subprocess.run([str(jb), "build", str(root), "-W", "-n", "--keep-going"],
+                         capture_output=True, text=True, timeout=900,
+                         env={k: v for k, v in os.environ.items()
+                              if k not in ("MPLBACKEND", "PYTHONPATH")})
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-3000:]
+    page = (root / "_build" / "html" / "book" / "good.html").read_text(encoding="utf-8")
+    assert figure_problems(page) == []
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser")
+    alts = [img["alt"] for img in soup.select("figure img")]
+    assert alts[0].startswith("The run ends with (0, 0) in the upper cluster. The panel, titled "
+                              "\u201cEnd of the run\u201d: K-means with K = 2 on 4 points;")
+    assert "(-0.33, 2.00), (0.00, -6.00)" in alts[0]  # the centres, from the data drawn
+    assert alts[1] == ("The objective after each half-step. The panel: J falls from 70 to 40 "
+                       "and stays there.")
+    numbers = [s.get_text(strip=True) for s in soup.select("figure figcaption .caption-number")]
+    assert numbers == ["Fig. 1", "Fig. 2", "Fig. 3"]
+    links = [a.get_text(strip=True) for a in soup.select("p a.reference.internal")]
+    assert links == ["Fig. 1", "Fig. 3", "Fig. 2"]
+    # the figures keep their design width (the PNG is drawn at twice it)
+    assert soup.select("figure img")[0].get("style") == "width: 350px;"
+    old = (root / "_build" / "html" / "book" / "bad.html").read_text(encoding="utf-8")
+    problems = figure_problems(old)
+    assert any("file name" in p for p in problems) and any("numbered caption" in p for p in problems)
+
+
+CHAPTER_PAGES = ["book/kmeans.html", "book/kmedoids.html", "book/gmm_em.html"]
+
+
+@pytest.mark.xfail(strict=True, reason="chapters not converted yet (issue 19)")
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_chapter_figures_have_alt_text_and_cited_numbered_captions(built_site, page):
+    """Every figure of a chapter: a real text alternative, a numbered caption, cited in the
+    text (issue 19). The lead removes the xfail mark when the chapters are converted."""
+    html = (built_site / page).read_text(encoding="utf-8")
+    problems = figure_problems(html)
+    assert problems == [], f"{page}: {len(problems)} problem(s):\n" + "\n".join(problems)
