@@ -170,6 +170,7 @@ def toc_files() -> list[str]:
 
 
 PAGES = discover_pages()
+CHAPTER_PAGES = ["book/kmeans.html", "book/kmedoids.html", "book/gmm_em.html"]
 # The redirect at the root is not a page of its own; it is checked in test_root_redirects.
 CONTENT_PAGES = [p for p in PAGES if p != "index.html"]
 
@@ -357,6 +358,186 @@ def test_chapter_player_steps_offline(browser_context, site_url, page):
     assert all(len(r["srcs"]) >= 3 for r in results), [r["frames"] for r in results]
 
 
+# ------------------------------------------------------------------ reading comfort (issue 15)
+
+# Every visible text of the page with its colour, the background it sits on (the ancestors'
+# background colours composited) and their WCAG 2 contrast ratio. Disabled controls are
+# exempt (WCAG 1.4.3), as is text hidden from sight.
+CONTRAST_JS = r"""
+() => {
+  function parse(c) {
+    const m = c.match(/rgba?\(([^)]+)\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  }
+  function over(top, bottom) {  // composite top (rgba) over opaque bottom (rgb)
+    const a = top[3];
+    return [0, 1, 2].map(i => top[i] * a + bottom[i] * (1 - a));
+  }
+  function lum(rgb) {
+    const c = rgb.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  function ratio(a, b) { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); }
+  function background(el) {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const bg = parse(getComputedStyle(e).backgroundColor);
+      if (bg && bg[3] > 0) { layers.push(bg); if (bg[3] >= 1) break; }
+    }
+    let base = [255, 255, 255];
+    for (let i = layers.length - 1; i >= 0; i--) base = over(layers[i], base);
+    return base;
+  }
+  function opacity(el) { let o = 1; for (let e = el; e; e = e.parentElement) o *= parseFloat(getComputedStyle(e).opacity); return o; }
+  const SKIP = 'script, style, noscript, svg, .MathJax_Preview, .MJX_Assistive_MathML, mjx-assistive-mml, [aria-hidden="true"], .visually-hidden, .sr-only';
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const seen = new Set();
+  let node;
+  while ((node = walker.nextNode())) {
+    if (!node.textContent.trim()) continue;
+    const el = node.parentElement;
+    if (!el || seen.has(el) || el.closest(SKIP)) continue;
+    seen.add(el);
+    if (el.closest(':disabled, [aria-disabled="true"]')) continue;  // inactive controls are exempt (WCAG 1.4.3)
+    const rects = el.getClientRects();
+    if (!rects.length) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width <= 1 || r.height <= 1) continue;
+    const cs = getComputedStyle(el);
+    if (cs.visibility !== 'visible') continue;
+    const op = opacity(el);
+    if (op === 0) continue;
+    const fg = parse(cs.color);
+    if (!fg) continue;
+    const bg = background(el);
+    const col = over([fg[0], fg[1], fg[2], fg[3] * op], bg);
+    const bgc = op < 1 ? bg : bg;
+    const cr = ratio(col, bgc);
+    out.push({text: node.textContent.trim().slice(0, 50), ratio: Math.round(cr * 100) / 100,
+              tag: el.tagName.toLowerCase(), cls: (el.className && el.className.baseVal === undefined ? el.className : '').toString().slice(0, 40),
+              color: cs.color, bg: 'rgb(' + bg.map(Math.round).join(',') + ')'});
+  }
+  return out;
+}
+"""
+
+
+def _open(context, url, scheme="light", width=1280, height=900):
+    page = open_offline_page(context)
+    page.set_viewport_size({"width": width, "height": height})
+    page.emulate_media(color_scheme=scheme)
+    page.goto(url, wait_until="load", timeout=60000)
+    page.evaluate(WAIT_FOR_MATHJAX_JS)
+    wait_until_quiet(page)
+    return page
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("page", CONTENT_PAGES)
+def test_every_text_has_contrast_in_light_and_dark_mode(browser_context, site_url, page, scheme):
+    """4.5:1 or more for every text, in the mode the reader's system asks for (the player's
+    caption was grey on a light panel in dark mode: 1.71:1)."""
+    tab = _open(browser_context, urljoin(site_url, page), scheme)
+    try:
+        assert tab.evaluate("document.documentElement.dataset.theme") == scheme
+        texts = tab.evaluate(CONTRAST_JS)
+    finally:
+        tab.close()
+    assert len(texts) > 20, f"{page}: only {len(texts)} texts found: is the checker broken?"
+    low = [t for t in texts if t["ratio"] < 4.5]
+    assert low == [], f"{page} ({scheme}): {len(low)} texts below 4.5:1, e.g. {low[:5]}"
+
+
+def test_the_contrast_check_catches_grey_on_grey(browser_context, tmp_path):
+    (tmp_path / "grey.html").write_text(
+        "<!doctype html><title>grey</title><body style='background:#ced6dd'>"
+        "<p style='color:#9ca4af'>Start: initial centres</p><p>black is fine</p>"
+        "<button disabled style='color:#ddd'>Previous step</button></body>")
+    with StaticServer(tmp_path) as url:
+        tab = _open(browser_context, url + "grey.html")
+        try:
+            texts = tab.evaluate(CONTRAST_JS)
+        finally:
+            tab.close()
+    ratios = {t["text"]: t["ratio"] for t in texts}
+    assert ratios["Start: initial centres"] < 2 and ratios["black is fine"] > 10
+    assert "Previous step" not in ratios  # a disabled control is exempt
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_site_follows_the_system_colour_scheme(browser_context, site_url, scheme):
+    tab = _open(browser_context, urljoin(site_url, "book/intro.html"), scheme)
+    try:
+        assert tab.evaluate("document.documentElement.dataset.mode") == "auto"
+        assert tab.evaluate("document.documentElement.dataset.theme") == scheme
+        assert tab.console_errors == [], tab.console_errors  # no "invalid theme mode"
+    finally:
+        tab.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_one_search_box(browser_context, site_url, width):
+    tab = _open(browser_context, urljoin(site_url, "book/intro.html"), width=width)
+    try:
+        visible = tab.locator("button.search-button__button, .bd-search input").evaluate_all(
+            "els => els.filter(e => e.getClientRects().length && "
+            "getComputedStyle(e).visibility === 'visible').length")
+    finally:
+        tab.close()
+    assert visible == 1, f"{visible} search boxes at {width} px"
+
+
+def test_favicon_is_served(built_site):
+    html = (built_site / "book" / "intro.html").read_text(encoding="utf-8")
+    match = re.search(r'<link rel="icon" href="([^"]+)"', html)
+    assert match, "no favicon link"
+    icon = (built_site / "book" / match.group(1)).resolve()
+    assert icon.is_file() and icon.read_text().lstrip().startswith("<svg")
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES if (SITE_DIR / "book").is_dir() else [MISSING])
+def test_outputs_fit_the_column_at_1280(browser_context, site_url, page):
+    """No printed result scrolls sideways at 1280 px (30 of 60 blocks did on the K-means
+    page, hiding "adjusted Rand index 0.00"): outputs wrap."""
+    tab = _open(browser_context, urljoin(site_url, page))
+    try:
+        wide = tab.evaluate(
+            "() => Array.from(document.querySelectorAll('div.cell_output pre'))"
+            ".filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent.slice(0, 80))")
+    finally:
+        tab.close()
+    assert wide == [], f"{page}: {len(wide)} outputs scroll sideways: {wide[:3]}"
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES if (SITE_DIR / "book").is_dir() else [MISSING])
+def test_print_has_no_dead_buttons_and_no_cut_lines(browser_context, site_url, page):
+    """Printed, a chapter shows no button (the player's controls, copy buttons, folding
+    toggles) and every line of code and output wraps inside the page."""
+    tab = _open(browser_context, urljoin(site_url, page), width=800)
+    try:
+        tab.emulate_media(media="print")
+        report = tab.evaluate(
+            """() => {
+                const shown = e => e.getClientRects().length > 0
+                    && getComputedStyle(e).visibility === 'visible';
+                const main = document.querySelector('article.bd-article');
+                return {
+                    buttons: Array.from(main.querySelectorAll('button, summary')).filter(shown)
+                        .map(b => b.textContent.trim().slice(0, 40)),
+                    cut: Array.from(main.querySelectorAll('pre')).filter(shown)
+                        .filter(p => p.scrollWidth > p.clientWidth + 1).length,
+                    players: main.querySelectorAll('div.algos-player img').length,
+                };
+            }""")
+    finally:
+        tab.close()
+    assert report["buttons"] == [], f"{page}: buttons on paper: {report['buttons'][:8]}"
+    assert report["cut"] == 0, f"{page}: {report['cut']} code blocks cut at the page edge"
+
+
 # ------------------------------------------------------------------ figures (issue 19)
 
 FILE_NAME_ALT = re.compile(r"(^|/)[^ /]+\.(png|jpe?g|gif|svg|webp)$|_images/", re.I)
@@ -508,8 +689,6 @@ def test_figures_get_alt_text_and_numbered_captions_on_a_mini_book(tmp_path):
     problems = figure_problems(old)
     assert any("file name" in p for p in problems) and any("numbered caption" in p for p in problems)
 
-
-CHAPTER_PAGES = ["book/kmeans.html", "book/kmedoids.html", "book/gmm_em.html"]
 
 
 @pytest.mark.xfail(strict=True, reason="chapters not converted yet (issue 19)")

@@ -8,8 +8,7 @@ so after a page is read, this extension opens each PNG image that has no ``alt``
 its ``Description``. An ``alt`` given in the cell metadata wins.
 
 It also serves ``static/book.css``: outputs that wrap instead of scrolling sideways, figures
-that keep their design width on a phone, a print layout, and colours that keep 4.5:1
-contrast in light and dark mode.
+that keep their design width on a phone, and a print layout.
 """
 
 from __future__ import annotations
