@@ -345,7 +345,8 @@ def test_widget_buttons_and_labels(km):
     assert c.objective.value == html.escape(km.objective_text(0))
     assert c.image.value == km.png(0) and c.curve.value == km.png(0, panel="objective")
     assert c.metric.value == "l2" and c.dataset is None
-    assert box.children[1].children == (c.image, c.curve)
+    assert box.children[0].children[:4] == (c.prev, c.next, c.play_toggle, c.reset)
+    assert box.children[1] is c.title and box.children[2].children == (c.image, c.curve)
 
 
 def test_widget_next_previous_reset_redraw(km):

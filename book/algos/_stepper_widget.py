@@ -99,11 +99,14 @@ class _Controls:
 
         wrap = widgets.Layout(flex_flow="row wrap", align_items="center", width="100%")
         self.box = widgets.VBox([
+            # the controls first: when the notebook is narrow (JupyterLab with its file
+            # browser on a 1024 x 768 projector) the pictures stack, and the buttons stay in
+            # view with the first picture
+            widgets.HBox([self.prev, self.next, self.play_toggle, self.reset, self.slider,
+                          self.play], layout=wrap),
             self.title,
             # the two pictures side by side, one under the other when the notebook is narrow
             widgets.HBox([self.image, self.curve], layout=wrap),
-            widgets.HBox([self.prev, self.next, self.play_toggle, self.reset, self.slider,
-                          self.play], layout=wrap),
             self.next_text,
             self.objective,
             self.detail,

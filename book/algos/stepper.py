@@ -609,12 +609,8 @@ class StepThrough:
             f'<div class="algos-player" id="{pid}" role="group" aria-label="{esc(label)}" '
             f'data-min-text-px="{self.smallest_text_px():.1f}">\n'
             f"<style>{css}</style>\n"
-            f'<figure><div class="algos-player-panels">'
-            f'<img class="algos-player-state" src="{first["src_state"]}" '
-            f'alt="{esc(first["alt"])}" width="{sw}" height="{sh}">'
-            f'<img class="algos-player-curve" src="{first["src_objective"]}" '
-            f'alt="{esc(first["objective_alt"])}" width="{ow}" height="{oh}"></div>\n'
-            f'<figcaption aria-live="polite">{esc(first["title"])}</figcaption></figure>\n'
+            # the controls come first: on a phone or in a narrow notebook the pictures stack,
+            # and the buttons stay in view with the first picture
             f'<div class="algos-player-controls">'
             f'<button type="button" data-act="prev" title="Go back one half-step" disabled>'
             f"Previous step</button>"
@@ -625,6 +621,12 @@ class StepThrough:
             f'<input type="range" min="0" max="{len(frames) - 1}" step="1" value="0" '
             f'aria-label="Half-step">'
             f'<output aria-live="off">{esc(first["position"])}</output></div>\n'
+            f'<figure><figcaption aria-live="polite">{esc(first["title"])}</figcaption>\n'
+            f'<div class="algos-player-panels">'
+            f'<img class="algos-player-state" src="{first["src_state"]}" '
+            f'alt="{esc(first["alt"])}" width="{sw}" height="{sh}">'
+            f'<img class="algos-player-curve" src="{first["src_objective"]}" '
+            f'alt="{esc(first["objective_alt"])}" width="{ow}" height="{oh}"></div></figure>\n'
             f'<p class="algos-player-next">{esc(first["next"])}</p>\n'
             f'<p class="algos-player-objective">{esc(first["objective"])}</p>\n'
             f'<p class="algos-player-detail">{esc(first["detail"])}</p>\n{note}'
