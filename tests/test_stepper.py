@@ -221,10 +221,11 @@ def test_picture_text_is_at_least_12_css_px(fixture, request):
     p = request.getfixturevalue(fixture)
     assert p.smallest_text_px() >= 12.0
     assert f'data-min-text-px="{p.smallest_text_px():.1f}"' in p.to_html()
-    # each picture fits a 390 px phone's 358 px column (with its border), and both fit the
-    # book's column side by side
+    # each picture fits a 390 px phone's 358 px column, and both fit the book's 688 px column
+    # side by side, also inside the padded panel the dark theme puts around HTML outputs
+    # (342 and 656 px measured in Chromium)
     widths = [w for w, _ in p.panel_px.values()]
-    assert max(widths) + 2 <= 358 and sum(widths) + 4 + 6 <= 688
+    assert max(widths) + 2 <= 342 and sum(widths) + 6 <= 656
 
 
 def test_mixture_legend_matches_what_is_drawn(em):
@@ -263,7 +264,7 @@ def test_html_player_markup(km):
     assert page.count('<img class="algos-player-curve" src="data:image/png;base64,') == 1
     assert f'alt="{html.escape(km.alt_text(0))}"' in page
     assert f'alt="{html.escape(km.objective_alt_text(0))}"' in page
-    assert 'width="340" height="380"' in page and 'width="320" height="380"' in page
+    assert 'width="336" height="380"' in page and 'width="310" height="380"' in page
     # self-contained: no URL to anywhere but inline data
     assert not re.search(r"""(src|href)=["'](?!data:)""", page)
     assert "http://" not in page and "https://" not in page and "@import" not in page
@@ -293,11 +294,11 @@ def test_frames_are_deterministic_and_compact(em):
     assert png == other.png(3, compact=True)
     image = Image.open(io.BytesIO(png))
     # the website's pictures: 1.5 times the design size (sharp on high-density screens)
-    assert image.mode == "P" and image.size == (510, 570)
-    assert Image.open(io.BytesIO(em.png(3, panel="objective", compact=True))).size == (480, 570)
+    assert image.mode == "P" and image.size == (504, 570)
+    assert Image.open(io.BytesIO(em.png(3, panel="objective", compact=True))).size == (465, 570)
     assert not (set(image.info) & {"Software", "Creation Time", "date:create"})
     live = Image.open(io.BytesIO(em.png(3)))
-    assert live.size == (340, 380)
+    assert live.size == (336, 380)
     with pytest.raises(ValueError, match="panel"):
         em.png(3, panel="left")
 

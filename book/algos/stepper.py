@@ -216,7 +216,7 @@ class StepThrough:
     #: Design size (width, height) in CSS pixels of the two pictures of a frame: the state
     #: (points and centres, or the mixture) and the objective so far. Each fits a 390 px phone's
     #: column; side by side they fit the book's column at 1280 px (``plotting.COLUMN_WIDTH``).
-    panel_px = {"state": (340, 380), "objective": (320, 380)}
+    panel_px = {"state": (336, 380), "objective": (310, 380)}
     html_scale = 1.5
     live_scale = 1.0
     html_colors = 96
