@@ -1,8 +1,11 @@
 """The live ipywidgets view of a :class:`algos.stepper.StepThrough` (private).
 
 Kept apart from :mod:`algos.stepper` so that the website player and the figures do not need
-ipywidgets, and so the widget wiring reads on its own: the picture is one ``widgets.Image``
-whose PNG bytes are replaced in place (no flicker, no figure objects in the notebook).
+ipywidgets, and so the widget wiring reads on its own: the two pictures are ``widgets.Image``
+whose PNG bytes are replaced in place (no flicker, no figure objects in the notebook). Rows wrap
+(``flex_flow="row wrap"``) and widths are in em, so in a narrow notebook (JupyterLab's default
+layout on a 1024 x 768 projector) the controls move to a second line instead of being cut to
+"Previous ..."; the pictures stack under the controls.
 """
 
 from __future__ import annotations

@@ -4,15 +4,20 @@ One display call serves both audiences. :func:`step_through` runs a fit and retu
 :class:`StepThrough`, whose ``_repr_mimebundle_`` holds
 
 * ``application/vnd.jupyter.widget-view+json``: the live ipywidgets view (JupyterLab,
-  Notebook 7, VS Code) with "Previous step" / "Next step" / "Play" / "Reset" buttons, a
-  half-step slider, the next step in words, the objective, and controls that re-run the fit;
+  Notebook 7, VS Code) with "Previous step" / "Next step" / "Play" (reads "Pause" while
+  playing) / "Reset" buttons, a half-step slider, the next step in words, the objective, and
+  controls that re-run the fit;
 * ``text/html``: a self-contained player (pre-rendered PNG frames, plain buttons and a range
   slider, inline JavaScript, nothing loaded from outside) that the website shows;
 * ``text/plain``: a short, stable line such as ``StepThrough(kmeans, 12 half-steps)``.
 
 Both views draw the fit's own ``history`` with :mod:`algos.plotting`: nothing is re-computed
-for display. Frames are drawn on one :class:`matplotlib.figure.Figure` owned by the player,
-never through pyplot, so no figure leaks into the notebook.
+for display. A frame is two pictures, each small enough for a phone's column and side by side
+in the book's: the state (points and centres, or the mixture) and the objective up to the
+current half-step. They are drawn on two :class:`matplotlib.figure.Figure` objects owned by the
+player, never through pyplot, so no figure leaks into the notebook. The pictures carry no
+title: the caption says where the step is, once, in the words :meth:`StepThrough.frame_texts`
+gives the caption, the live widget and the text alternatives alike.
 """
 
 from __future__ import annotations
@@ -645,10 +650,12 @@ class StepThrough:
         Returns
         -------
         ipywidgets.VBox
-            Buttons "Previous step", "Next step", "Play" and "Reset", a half-step slider, the
-            title, the next step and the objective as text, the picture (one PNG image
-            redrawn in place), and refit controls: k, initialisation, seed, metric (K-means
-            and K-medoids) and dataset (when ``datasets`` was given).
+            Buttons "Previous step", "Next step", "Play" (reads "Pause" while playing) and
+            "Reset" with a half-step slider (a row that wraps in a narrow notebook), the
+            title, the two pictures (PNG images redrawn in place, side by side or stacked),
+            the next step, the objective and the step's numbers as text, and refit controls:
+            k, initialisation, seed, metric (K-means and K-medoids) and dataset (when
+            ``datasets`` was given).
         """
         if self._widget is None:
             from ._stepper_widget import build_widget
