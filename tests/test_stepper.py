@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 from PIL import Image
 
 from algos import gmm1d, kmeans, kmedoids, stepper
@@ -226,6 +227,34 @@ def test_picture_text_is_at_least_12_css_px(fixture, request):
     # (342 and 656 px measured in Chromium)
     widths = [w for w, _ in p.panel_px.values()]
     assert max(widths) + 2 <= 342 and sum(widths) + 6 <= 656
+
+
+@pytest.mark.parametrize("method", ["kmeans", "kmedoids", "gmm1d"])
+def test_no_text_is_cut_at_the_picture_edges(method):
+    """Every label, tick label and legend entry lies inside its picture (the mixture's
+    "density" label was cut at the left edge behind the band's "points" tick label)."""
+    if method == "gmm1d":
+        p = stepper.step_through(method, X_EM, k=2, init=EM_INIT, max_iter=3, tol=0)
+    else:
+        p = stepper.step_through(method, blobs(80), k=3, init="random", seed=0)
+    for i in (0, 1, len(p) - 1):
+        for name, fig in p.draw(i).items():
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            undrawn = set()  # labels of ticks outside the view are kept but not drawn
+            for ax in fig.axes:
+                for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+                    lo, hi = sorted(lim)
+                    for tick in axis.get_major_ticks():
+                        if not lo - 1e-9 <= tick.get_loc() <= hi + 1e-9:
+                            undrawn.update((tick.label1, tick.label2))
+            for t in fig.findobj(Text):
+                if t.get_visible() and t.get_text().strip() and t not in undrawn:
+                    box = t.get_window_extent(renderer)
+                    if box.width == 0:
+                        continue
+                    assert box.x0 >= -1 and box.y0 >= -1 and box.x1 <= fig.bbox.x1 + 1 \
+                        and box.y1 <= fig.bbox.y1 + 1, (method, i, name, t.get_text(), box)
 
 
 def test_mixture_legend_matches_what_is_drawn(em):

@@ -413,8 +413,9 @@ class StepThrough:
                     break
                 legend.remove()
         rows = -(-len(handles) // ncol)
-        # margins in pixels: tick labels and axis label, then the legend rows
-        left = 66 if (name == "objective" or self.method == "gmm1d") else 52
+        # margins in pixels: tick labels and axis label ("points" and r_nk name the mixture
+        # band on the y axis: wider), then the legend rows
+        left = {"state": 82 if self.method == "gmm1d" else 52, "objective": 66}[name]
         bottom = 50 + 18 * rows + 6
         fig.subplots_adjust(left=left / w, right=1 - 10 / w, top=1 - 10 / h, bottom=bottom / h)
         self._panels[name] = (fig, ax)
