@@ -13,6 +13,7 @@ that keep their design width on a phone, and a print layout.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from docutils import nodes
@@ -65,9 +66,24 @@ def add_static_path(app: Sphinx) -> None:
         app.config.html_static_path.append(str(STATIC))
 
 
+def refresh_css(app: Sphinx, exception: Exception | None) -> None:
+    """Copy ``book.css`` into the site even when no page needed rebuilding.
+
+    Sphinx stops early when no page is out of date, before it copies static files, so a
+    change to the CSS alone would not reach ``_build/html`` with ``make book``.
+    """
+    if exception is not None or app.builder.format != "html":
+        return
+    source, target = STATIC / "book.css", Path(app.outdir) / "_static" / "book.css"
+    if not target.is_file() or target.read_bytes() != source.read_bytes():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
 def setup(app: Sphinx) -> dict:
     """Register the Sphinx hooks."""
     app.connect("builder-inited", add_static_path)
+    app.connect("build-finished", refresh_css)
     app.connect("doctree-read", set_alt_texts)
     app.add_css_file("book.css")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
