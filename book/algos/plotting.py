@@ -1395,7 +1395,7 @@ def figure(nrows=1, ncols=1, *, width=COLUMN_WIDTH, height=None, **subplots_kw):
     Examples
     --------
     >>> fig, (left, right) = figure(1, 2)
-    >>> [round(v, 2) for v in fig.get_size_inches()]
+    >>> [round(float(v), 2) for v in fig.get_size_inches()]
     [6.88, 3.68]
     """
     width = _check_px(width, "width", 150, COLUMN_WIDTH)

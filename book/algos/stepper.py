@@ -168,7 +168,7 @@ def step_through(method, data, *, datasets=None, **fit_kwargs):
     >>> X = np.array([[0., -6.], [4., 4.], [0., 0.], [-5., 2.]])
     >>> player = stepper.step_through("kmeans", X, k=2, init=X[[3, 0]])
     >>> player
-    StepThrough(kmeans, 5 half-steps)
+    StepThrough(kmeans, 4 half-steps)
     >>> player.frames[-1].kind, player.result.converged
     ('E', True)
     """
