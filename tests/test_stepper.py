@@ -229,14 +229,19 @@ def test_picture_text_is_at_least_12_css_px(fixture, request):
     assert max(widths) + 2 <= 342 and sum(widths) + 6 <= 656
 
 
-@pytest.mark.parametrize("method", ["kmeans", "kmedoids", "gmm1d"])
-def test_no_text_is_cut_at_the_picture_edges(method):
-    """Every label, tick label and legend entry lies inside its picture (the mixture's
-    "density" label was cut at the left edge behind the band's "points" tick label)."""
+@pytest.mark.parametrize("method, scale", [("kmeans", 1.0), ("kmedoids", 1.0), ("gmm1d", 1.0),
+                                           ("kmedoids", 2.5), ("kmeans", -3000.0),
+                                           ("gmm1d", -3000.0)])
+def test_no_text_is_cut_at_the_picture_edges(method, scale):
+    """Every label, tick label and legend entry lies inside its picture, whatever the width of
+    the tick labels (the mixture's "density" label was cut at the left edge behind the band's
+    "points" tick label; "x2" behind "-7.5" and "10.0" on the K-medoids outliers)."""
     if method == "gmm1d":
-        p = stepper.step_through(method, X_EM, k=2, init=EM_INIT, max_iter=3, tol=0)
+        p = stepper.step_through(method, X_EM * scale, k=2,
+                                 init=([0.5, 0.5], [6.0 * scale, 7.0 * scale],
+                                       [abs(scale), 2 * abs(scale)]), max_iter=3, tol=0)
     else:
-        p = stepper.step_through(method, blobs(80), k=3, init="random", seed=0)
+        p = stepper.step_through(method, blobs(80) * [1.0, scale], k=3, init="random", seed=0)
     for i in (0, 1, len(p) - 1):
         for name, fig in p.draw(i).items():
             fig.canvas.draw()

@@ -251,6 +251,7 @@ class StepThrough:
         self.result = result
         self._cache = {}
         self._panels = {}  # their legends and margins depend on the fit: made again
+        self._margins_fitted = False
         self._backgrounds = {}
         self._layout = self._fixed_limits()
 
@@ -449,8 +450,22 @@ class StepThrough:
         i = int(i)
         if not 0 <= i < len(history):
             raise IndexError(f"half-step index must be in [0, {len(history) - 1}], got {i}")
-        state_fig, state = self._panel("state")
-        objective_fig, objective = self._panel("objective")
+        if not self._margins_fitted:
+            # the fit's first drawing: fit the margins to its tick labels (the limits are
+            # the same for every frame, so the labels are too; frame 0 has the widest band
+            # label of a mixture, "points")
+            self._margins_fitted = True
+            for _ in range(3):
+                self._plot(0)
+                if not any([self._fit_margins("state"), self._fit_margins("objective")]):
+                    break
+        self._plot(i)
+        return {name: self._panels[name][0] for name in self.panel_px}
+
+    def _plot(self, i):
+        history = self.result.history
+        state = self._panel("state")[1]
+        objective = self._panel("objective")[1]
         with rc_context(plotting.STYLE):
             _wipe(state)
             _wipe(objective)
@@ -458,7 +473,24 @@ class StepThrough:
                                legend=False, title="", **self._layout)
             state.apply_aspect()  # settle the limits before the still background is compared
             plotting.plot_objective(history, current=i, ax=objective, legend=False, title="")
-        return {"state": state_fig, "objective": objective_fig}
+
+    def _fit_margins(self, name, pad=4.0):
+        """Move the Axes' left, right and top edges so that its labels (tick labels, axis
+        label, an offset such as "1e8") end ``pad`` px inside the picture; return whether
+        anything moved (by more than a pixel)."""
+        fig, ax = self._panels[name]
+        fig.set_dpi(plotting.PX_PER_INCH)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        tight, box = ax.get_tightbbox(renderer), ax.get_window_extent(renderer)
+        width, height = fig.bbox.width, fig.bbox.height
+        left = box.x0 + (pad - tight.x0)
+        right = box.x1 - max(0.0, tight.x1 - (width - pad))
+        top = box.y1 - max(0.0, tight.y1 - (height - pad))
+        if abs(left - box.x0) <= 1 and abs(right - box.x1) <= 1 and abs(top - box.y1) <= 1:
+            return False
+        fig.subplots_adjust(left=left / width, right=right / width, top=top / height)
+        return True
 
     def _render(self, name, dpi):
         """Rasterise the panel ``name`` (already drawn by :meth:`draw`); return its canvas.
