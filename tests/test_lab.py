@@ -426,7 +426,6 @@ def test_classroom_file_browser_hides_internal_folders(classroom, lab):
     assert "algos" in shown and "_ext" not in shown, shown
 
 
-@pytest.mark.xfail(strict=True, reason="widget wrap lands with h-plotting")
 def test_classroom_widget_buttons_show_their_full_labels_at_1024x768(classroom):
     _, widget, _ = classroom
     clipped = {}
