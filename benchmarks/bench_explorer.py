@@ -37,14 +37,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from algos import explorer  # noqa: E402
+from bench_stepper import N_POINTS, blobs, mixture  # noqa: E402  (the same 2,000 points)
 
 STATIC = ROOT / "book" / "_ext" / "static" / "explorer"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 TARGET_MS = 16.0
 TARGET_KB = 150.0
-N_POINTS = 2000
 
 # (label, method, k, settings changed on the explorer before timing)
 CASES = [
@@ -57,18 +58,6 @@ CASES = [
     ("EM, k=2", "gmm1d", 2, {}),
     ("EM, k=10", "gmm1d", 10, {}),
 ]
-
-
-def blobs(n, seed=0):
-    rng = np.random.default_rng(seed)
-    centres = np.array([[0.0, 0.0], [4.0, 4.0], [0.0, 5.0], [5.0, 0.0]])
-    return rng.normal(size=(n, 2)) + centres[np.arange(n) % 4]
-
-
-def mixture(n, seed=0):
-    rng = np.random.default_rng(seed)
-    half = n // 2
-    return np.concatenate([rng.normal(0.0, 1.0, half), rng.normal(4.0, 0.7, n - half)])
 
 
 def page_html():

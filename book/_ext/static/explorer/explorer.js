@@ -304,16 +304,39 @@
   // of squared l2 (or of l1) distances to the assigned centre.
   function kmeansObjective(distances) { return numpySum(distances); }
 
+  // What every run keeps: its history (starting with the "init" half-step), the iteration
+  // reached, and whether it converged or stopped (max_iter = 0 stops at once).
+  function beginRun(run, method, first, maxIter) {
+    run.method = method;
+    run.history = [first];
+    run.iteration = 0;
+    run.converged = false;
+    run.done = maxIter === 0;
+  }
+
   function KMeansRun(X, n, d, k, centers, metric, maxIter, tol) {
-    this.method = "kmeans";
     this.X = X; this.n = n; this.d = d; this.k = k;
     this.metric = metric; this.maxIter = maxIter; this.tol = tol;
-    this.history = [{ kind: "init", iteration: 0, objective: null, labels: null,
-                      centers: centers, medoidIndices: null, empty: [] }];
-    this.iteration = 0;
-    this.converged = false;
-    this.done = maxIter === 0;
+    beginRun(this, "kmeans", { kind: "init", iteration: 0, objective: null, labels: null,
+                               centers: centers, medoidIndices: null, empty: [] }, maxIter);
     this.previousObjective = null; // objective of the last M-step, for the tol rule
+  }
+
+  // The E-step of K-means and K-medoids alike: every point goes to its nearest centre (or
+  // medoid); `objective` turns the distances to the chosen centres into the step's objective.
+  // An E-step that changes no label ends the run (converged). Returns the cluster sizes.
+  function assignStep(run, last, objective) {
+    run.iteration += 1;
+    var a = nearestCenter(run.X, run.n, run.d, last.centers, run.k, run.metric);
+    var counts = clusterCounts(a.labels, run.k);
+    run.history.push({ kind: "E", iteration: run.iteration, objective: objective(a.best),
+                       labels: a.labels, centers: last.centers, medoidIndices: last.medoidIndices,
+                       empty: emptyClusters(counts) });
+    if (last.labels !== null && sameInts(a.labels, last.labels)) {
+      run.converged = true;
+      run.done = true;
+    }
+    return counts;
   }
 
   // Compute the next half-step; false when the run has stopped. algos.kmeans.fit's stopping
@@ -324,14 +347,7 @@
     var last = this.history[this.history.length - 1];
     var X = this.X, n = this.n, d = this.d, k = this.k;
     if (last.kind !== "E") {
-      this.iteration += 1;
-      var a = nearestCenter(X, n, d, last.centers, k, this.metric);
-      var unchanged = last.labels !== null && sameInts(a.labels, last.labels);
-      this.counts = clusterCounts(a.labels, k);
-      this.history.push({ kind: "E", iteration: this.iteration, objective: kmeansObjective(a.best),
-                          labels: a.labels, centers: last.centers, medoidIndices: null,
-                          empty: emptyClusters(this.counts) });
-      if (unchanged) { this.converged = true; this.done = true; }
+      this.counts = assignStep(this, last, kmeansObjective);
       return true;
     }
     var centers = meanUpdate(X, n, d, last.labels, k, last.centers, this.counts);
@@ -480,14 +496,11 @@
   }
 
   function KMedoidsRun(X, n, d, k, indices, metric, medoidsFrom, maxIter) {
-    this.method = "kmedoids";
     this.X = X; this.n = n; this.d = d; this.k = k;
     this.metric = metric; this.medoidsFrom = medoidsFrom; this.maxIter = maxIter;
-    this.history = [{ kind: "init", iteration: 0, objective: null, labels: null,
-                      centers: rowsOf(X, d, indices), medoidIndices: indices, empty: [] }];
-    this.iteration = 0;
-    this.converged = false;
-    this.done = maxIter === 0;
+    beginRun(this, "kmedoids", { kind: "init", iteration: 0, objective: null, labels: null,
+                                 centers: rowsOf(X, d, indices), medoidIndices: indices,
+                                 empty: [] }, maxIter);
   }
 
   // algos.kmedoids.fit's rule: converged when an E-step changes no label or an M-step keeps
@@ -497,14 +510,8 @@
     var last = this.history[this.history.length - 1];
     var X = this.X, n = this.n, d = this.d, k = this.k;
     if (last.kind !== "E") {
-      this.iteration += 1;
-      var a = nearestCenter(X, n, d, last.centers, k, this.metric);
-      var unchanged = last.labels !== null && sameInts(a.labels, last.labels);
-      this.history.push({ kind: "E", iteration: this.iteration,
-                          objective: medoidObjective(a.best, this.metric), labels: a.labels,
-                          centers: last.centers, medoidIndices: last.medoidIndices,
-                          empty: emptyClusters(clusterCounts(a.labels, k)) });
-      if (unchanged) { this.converged = true; this.done = true; }
+      var metric = this.metric;
+      assignStep(this, last, function (best) { return medoidObjective(best, metric); });
       return true;
     }
     var indices = medoidUpdate(X, n, d, last.labels, k, this.metric, this.medoidsFrom,
@@ -673,18 +680,15 @@
   }
 
   function MixtureRun(x, k, start, floor, maxIter, tol) {
-    this.method = "gmm1d";
     this.x = x; this.n = x.length; this.k = k;
     this.floor = floor; this.maxIter = maxIter; this.tol = tol;
     var sigmas = startingSigmas(start.sigmas, floor);
     var e = eStep(x, start.weights, start.means, sigmas);
-    this.R = e.R;
+    this.R = e.R; // the responsibilities of the current parameters, and their log-likelihood
     this.ll = e.ll;
-    this.history = [{ kind: "init", iteration: 0, objective: e.ll, resp: null,
-                      weights: start.weights, means: start.means, sigmas: sigmas }];
-    this.iteration = 0;
-    this.converged = false;
-    this.done = maxIter === 0;
+    beginRun(this, "gmm1d", { kind: "init", iteration: 0, objective: e.ll, resp: null,
+                              weights: start.weights, means: start.means, sigmas: sigmas },
+             maxIter);
   }
 
   // algos.gmm1d.fit's rule: stop when the log-likelihood changed by less than tol per point,
