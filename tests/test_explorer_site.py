@@ -53,8 +53,10 @@ def state(page):
 
 
 def click_data(page, x, y=0.0):
-    """Click the plot where the data point (x, y) is drawn."""
-    page.locator("div.algos-explorer canvas.ae-plot").scroll_into_view_if_needed()
+    """Click the plot where the data point (x, y) is drawn (the plot centred in the window,
+    clear of the theme's sticky header)."""
+    page.locator("div.algos-explorer canvas.ae-plot").evaluate(
+        "el => el.scrollIntoView({block: 'center'})")
     at = page.evaluate("([x, y]) => window.algosExplorer.instances[0].clientPoint(x, y)", [x, y])
     page.mouse.click(at["x"], at["y"])
 
@@ -255,10 +257,21 @@ def test_reader_drives_the_explorer(browser_context, site_url, screenshot_dir, p
         assert s["index"] == 0 and s["caption"].startswith("Start: initial") and disabled(root, "Back")
         assert_step_equals(method, s["step"], fit.history[0], "reset")
 
-        # --- a click with all k placed moves the nearest start
+        # --- a click with all k placed moves the nearest start there
         cx, cy = clicks[0]
-        click_data(page, cx + (0.3 if method != "kmedoids" else 0.0), cy)
-        assert state(page)["placed"][1:] == placed[1:]
+        if method == "kmedoids":  # a group medoid's nearest neighbour becomes that medoid
+            dist = ((data - data[placed[1]]) ** 2).sum(axis=1)
+            dist[placed] = np.inf
+            target = int(np.argmin(dist))
+            click_data(page, *data[target])
+            moved = state(page)["placed"]
+            assert moved == [placed[0], target] + placed[2:], (moved, target, placed)
+        else:
+            click_data(page, cx + 0.3, cy)
+            moved = state(page)["placed"]
+            first = moved[0] if method == "gmm1d" else moved[0][0]
+            assert first == pytest.approx(cx + 0.3, abs=0.05) and moved[1:] == placed[1:], moved
+        assert state(page)["index"] == 0 and state(page)["init"] is not None
 
         # --- a phone, and the dark theme
         page.set_viewport_size({"width": 390, "height": 844})
