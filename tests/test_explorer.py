@@ -128,3 +128,10 @@ def test_callers_arrays_are_not_changed():
     X = X4.copy()
     explorer.embed("kmeans", {"a": X}, k=2, init=X[[0, 1]])
     assert np.array_equal(X, X4)
+
+
+def test_docstring_examples():
+    import doctest
+
+    failures, tried = doctest.testmod(explorer, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tried >= 2 and failures == 0
