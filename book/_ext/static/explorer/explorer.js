@@ -28,6 +28,7 @@
   var TIE_RTOL = 1e-12; // algos._distances.TIE_RTOL: medoid costs this close count as tied
   var MAX_ABS = 1e100; // algos._validation.MAX_ABS
   var MIN_SIGMA_FACTOR = 1e-6; // algos.gmm1d.MIN_SIGMA_FACTOR
+  var MAD_TO_SD = 1.482602218505602; // algos.gmm1d.MAD_TO_SD: 1 / Phi^-1(3/4)
   var HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
   var METHODS = ["kmeans", "kmedoids", "gmm1d"];
   var METRICS = ["l2", "l1"];
@@ -179,25 +180,53 @@
 
   function randomInt(rng, n) { return Math.min(n - 1, Math.floor(rng() * n)); }
 
-  // Rows of k starting points, as algos.kmeans._init_indices chooses them: "random" draws k
-  // distinct rows; "k-means++" draws the first row uniformly and each next one with
-  // probability proportional to its squared distance (in the metric) to the nearest row
-  // chosen so far. (Issue 11 will make both pick k distinct *positions*: align here.)
-  function startIndices(X, n, d, k, method, rng, metric) {
-    var chosen = [], i, taken = new Uint8Array(n);
+  // Rows of k starting points, as algos.kmeans._init_indices chooses them, at k distinct
+  // positions whenever X has k of them. "random" draws k distinct rows, then replaces each pick
+  // whose position repeats an earlier one by a row drawn from the positions not taken yet;
+  // "k-means++" draws the first row uniformly and each next one with probability proportional
+  // to its squared distance (in the metric) to the nearest row chosen so far (a row at a chosen
+  // position weighs 0), or uniformly among the untaken positions when every weight is 0. When
+  // the positions run out, K-medoids (distinct = true) refuses; K-means and EM take further rows.
+  function startIndices(X, n, d, k, method, rng, metric, distinct) {
+    var chosen = [], i, j;
+    var free = new Uint8Array(n).fill(1); // rows at positions no pick has taken
+    function take(row) {
+      for (var r = 0; r < n; r++) { if (free[r] && samePosition(X, r, row, d)) { free[r] = 0; } }
+    }
+    function freeRows() {
+      var out = [];
+      for (var r = 0; r < n; r++) { if (free[r]) { out.push(r); } }
+      return out;
+    }
     if (method === "random") {
       var order = new Int32Array(n);
       for (i = 0; i < n; i++) { order[i] = i; }
-      for (i = 0; i < k; i++) { // partial Fisher-Yates shuffle
-        var j = i + randomInt(rng, n - i);
-        var tmp = order[i]; order[i] = order[j]; order[j] = tmp;
-        chosen.push(order[i]);
+      for (j = 0; j < k; j++) { // partial Fisher-Yates shuffle: k distinct rows
+        var swap = j + randomInt(rng, n - j), tmp = order[j];
+        order[j] = order[swap]; order[swap] = tmp;
+        chosen.push(order[j]);
+      }
+      for (j = 0; j < k; j++) {
+        if (!free[chosen[j]]) { // its position repeats an earlier pick: draw another one
+          var rows = freeRows();
+          if (rows.length) {
+            chosen[j] = rows[randomInt(rng, rows.length)];
+          } else if (distinct) {
+            throw tooFewDistinct(X, n, d, k);
+          } else if (chosen.slice(0, j).indexOf(chosen[j]) >= 0) {
+            var unused = [];
+            for (i = 0; i < n; i++) { if (chosen.slice(0, j).indexOf(i) < 0) { unused.push(i); } }
+            chosen[j] = unused[randomInt(rng, unused.length)];
+          }
+        }
+        take(chosen[j]);
       }
       return chosen;
     }
+    var taken = new Uint8Array(n), weight = new Float64Array(n), cum = new Float64Array(n);
     chosen.push(randomInt(rng, n));
     taken[chosen[0]] = 1;
-    var weight = new Float64Array(n), cum = new Float64Array(n);
+    take(chosen[0]);
     for (i = 0; i < n; i++) { weight[i] = squaredDistance(X, i, X, chosen[0], d, metric); }
     for (var c = 1; c < k; c++) {
       var total = 0, lastPositive = -1, idx;
@@ -211,18 +240,42 @@
         idx = 0;
         while (idx < n && cum[idx] <= u) { idx++; } // first cumulative weight above u
         idx = Math.min(idx, lastPositive);
-      } else { // every point coincides with a chosen one: take an unused row
-        var unused = [];
-        for (i = 0; i < n; i++) { if (!taken[i]) { unused.push(i); } }
-        idx = unused[randomInt(rng, unused.length)];
+      } else { // every weight is 0: a row at a position not chosen yet, if there is one
+        var candidates = freeRows();
+        if (!candidates.length) {
+          if (distinct) { throw tooFewDistinct(X, n, d, k); }
+          for (i = 0; i < n; i++) { if (!taken[i]) { candidates.push(i); } }
+        }
+        idx = candidates[randomInt(rng, candidates.length)];
       }
       chosen.push(idx);
       taken[idx] = 1;
+      take(idx);
       for (i = 0; i < n; i++) {
         weight[i] = Math.min(weight[i], squaredDistance(X, i, X, idx, d, metric));
       }
     }
     return chosen;
+  }
+
+  function samePosition(X, i, j, d) {
+    for (var c = 0; c < d; c++) { if (X[i * d + c] !== X[j * d + c]) { return false; } }
+    return true;
+  }
+
+  function distinctPositions(X, n, d) {
+    var seen = {}, count = 0;
+    for (var i = 0; i < n; i++) {
+      var key = Array.prototype.join.call(X.subarray(i * d, (i + 1) * d), ",");
+      if (!seen[key]) { seen[key] = true; count++; }
+    }
+    return count;
+  }
+
+  function tooFewDistinct(X, n, d, k) {
+    return ValueError("k=" + k + " exceeds the number of distinct points in X (" +
+      distinctPositions(X, n, d) + "): medoids must be k distinct points, since medoids at " +
+      "the same position would share their points and leave a cluster empty");
   }
 
   function squaredDistance(X, i, C, j, d, metric) {
@@ -440,16 +493,36 @@
 
   // M-step of K-medoids: each cluster's new medoid is the candidate (its members, or every
   // point) with the least total distance to the members; ties go to the lowest row; an empty
-  // cluster keeps its medoid. (Issue 11 forbids two clusters the same row: align here.)
+  // cluster keeps its medoid. Medoids stay at distinct positions: clusters are taken in order,
+  // and if the cheapest candidate sits where another cluster's medoid is (one already chosen
+  // in this step, or a later cluster's current one), every candidate at such a position is
+  // skipped (algos.kmedoids._medoid_update).
   function medoidUpdate(X, n, d, labels, k, metric, medoidsFrom, previous) {
-    var members = [], everyone = [], j, i;
+    var members = [], everyone = [], j, i, q;
     for (j = 0; j < k; j++) { members.push([]); }
     for (i = 0; i < n; i++) { members[labels[i]].push(i); everyone.push(i); }
     var next = new Int32Array(k);
     for (j = 0; j < k; j++) {
       if (members[j].length === 0) { next[j] = previous[j]; continue; }
       var candidates = medoidsFrom === "cluster" ? members[j] : everyone;
-      next[j] = candidates[argminTie(medoidCosts(X, d, members[j], candidates, metric))];
+      var costs = medoidCosts(X, d, members[j], candidates, metric), best = argminTie(costs);
+      var others = Array.from(next.subarray(0, j)).concat(Array.from(previous.subarray(j + 1)));
+      var atOther = function (row) {
+        return others.some(function (o) { return samePosition(X, row, o, d); });
+      };
+      if (atOther(candidates[best])) {
+        var blocked = 0;
+        for (q = 0; q < candidates.length; q++) {
+          if (atOther(candidates[q])) { costs[q] = Infinity; blocked++; }
+        }
+        if (blocked === candidates.length) {
+          throw ValueError("every candidate for cluster " + j + "'s medoid sits at another " +
+            "cluster's medoid; labels that put equal points in different clusters cannot give " +
+            "k distinct medoids");
+        }
+        best = argminTie(costs);
+      }
+      next[j] = candidates[best];
     }
     return next;
   }
@@ -461,9 +534,9 @@
     return numpySum(distances);
   }
 
-  // Explicit starting medoids: row indices into X. (Issue 11 refuses a start whose medoids
-  // coincide, i.e. two rows at the same position, with a ValueError: align here.)
-  function checkMedoidStart(indices, n, k) {
+  // Explicit starting medoids: k row indices into X at k distinct positions (medoids at one
+  // position would tie for every point and leave a cluster empty), as algos.kmedoids checks.
+  function checkMedoidStart(indices, n, k, X, d) {
     if (indices.length !== k) {
       throw ValueError("init must hold k=" + k + " row indices, got " + indices.length);
     }
@@ -474,6 +547,17 @@
       }
       if (r < 0 || r >= n) {
         throw ValueError("init must index rows of X (0.." + (n - 1) + "), got " + r);
+      }
+    }
+    for (var i = 1; i < k; i++) {
+      for (var l = 0; l < i; l++) {
+        if (samePosition(X, indices[l], indices[i], d)) {
+          var enough = k <= distinctPositions(X, n, d) ? "" : "; k=" + k +
+            " exceeds the number of distinct points in X (" + distinctPositions(X, n, d) + ")";
+          throw ValueError("init: medoids " + l + " and " + i + " are at the same position: " +
+            "they would tie for every point and one cluster would stay empty, so K-medoids " +
+            "needs k distinct points" + enough);
+        }
       }
     }
     return Int32Array.from(indices);
@@ -534,16 +618,34 @@
     return Math.sqrt(numpySum(sq) / n);
   }
 
-  // The default sigma floor of algos.gmm1d: 1e-6 * std(x), or 1e-6 if all points are equal.
-  // (Issue 11 replaces it by a floor one far value cannot inflate: align here.)
+  // The default sigma floor of algos.gmm1d: 1e-6 times a robust scale of the data, 1.4826 times
+  // the median absolute deviation (one far value cannot inflate it); if that is 0, the
+  // smallest gap between two distinct values; if all values are equal, their size (or 1).
   function defaultMinSigma(x) {
-    var std = standardDeviation(x);
-    return std > 0 ? MIN_SIGMA_FACTOR * std : MIN_SIGMA_FACTOR;
+    var n = x.length, i, med = median(x), dev = new Float64Array(n);
+    for (i = 0; i < n; i++) { dev[i] = Math.abs(x[i] - med); }
+    var mad = median(dev);
+    if (mad > 0) { return MIN_SIGMA_FACTOR * (MAD_TO_SD * mad); }
+    var v = Float64Array.from(x).sort(), gap = Infinity;
+    for (i = 1; i < n; i++) { if (v[i] !== v[i - 1]) { gap = Math.min(gap, v[i] - v[i - 1]); } }
+    return MIN_SIGMA_FACTOR * (isFinite(gap) ? gap : (Math.abs(v[0]) || 1));
   }
 
-  // Starting sigmas as the first E-step uses them. algos today uses them as given. (Issue 11
-  // raises sigmas below the floor before the first E-step and records it: align here.)
-  function startingSigmas(sigmas, floor) { return sigmas; }
+  function median(values) { // np.median: the middle value, or the mean of the two middle ones
+    var v = Float64Array.from(values).sort(), h = v.length >> 1;
+    return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+  }
+
+  // Starting sigmas below the floor are raised to it before the first E-step, and the
+  // "init" half-step lists those components in `floored` (algos.gmm1d).
+  function startingSigmas(sigmas, floor) {
+    var out = new Float64Array(sigmas.length), floored = [];
+    for (var j = 0; j < sigmas.length; j++) {
+      if (sigmas[j] < floor) { floored.push(j); }
+      out[j] = Math.max(sigmas[j], floor);
+    }
+    return { sigmas: out, floored: floored };
+  }
 
   // E-step: responsibilities R (k rows of n, as algos' (k, n) array) and the log-likelihood,
   // from log p[j, i] = log w_j - log s_j - log(2 pi)/2 - ((x_i - m_j) / s_j)^2 / 2 and
@@ -612,7 +714,7 @@
   function mStep(x, R, k, floor, previous) {
     var n = x.length, j, i, t;
     var weights = new Float64Array(k), means = new Float64Array(k), sigmas = new Float64Array(k);
-    var buf = new Float64Array(n);
+    var buf = new Float64Array(n), floored = [];
     for (j = 0; j < k; j++) {
       var Nk = numpySum(R, j * n, n), safe = Nk > 0 ? Nk : 1, total = 0, lo;
       for (lo = 0; lo < n; lo += BLOCK) {
@@ -627,14 +729,17 @@
         for (i = lo; i < hi2; i++) { t = x[i] - means[j]; buf[i] = t * t * R[j * n + i]; }
         variance += numpySum(buf, lo, hi2 - lo);
       }
-      sigmas[j] = Math.max(Math.sqrt(variance / safe), floor);
+      var raw = Math.sqrt(variance / safe);
+      sigmas[j] = Math.max(raw, floor);
       weights[j] = Nk / n;
       if (!(Nk > 0)) {
         means[j] = previous.means[j];
         sigmas[j] = previous.sigmas[j];
+      } else if (raw < floor) {
+        floored.push(j); // a component collapsing onto a point: the floor holds its sigma
       }
     }
-    return { weights: weights, means: means, sigmas: sigmas };
+    return { weights: weights, means: means, sigmas: sigmas, floored: floored };
   }
 
   function checkMixture(init, k) {
@@ -663,32 +768,34 @@
 
   // "random": means at k distinct data points, every sigma std(x), equal weights. "kmeans":
   // K-means (k-means++ start) on x, then each cluster's share, mean and standard deviation.
+  // (Sigmas below the floor are raised afterwards, by startingSigmas.)
   function mixtureStart(x, k, kind, rng, floor) {
-    var n = x.length, spread = Math.max(standardDeviation(x), floor), j, i;
+    var n = x.length, spread = standardDeviation(x), i;
     var equal = new Float64Array(k).fill(1 / k), sigmas = new Float64Array(k).fill(spread);
     if (kind === "random") {
-      var rows = startIndices(x, n, 1, k, "random", rng, "l2");
+      var rows = startIndices(x, n, 1, k, "random", rng, "l2", false);
       return { weights: equal, means: rowsOf(x, 1, rows), sigmas: sigmas };
     }
-    var km = new KMeansRun(x, n, 1, k, rowsOf(x, 1, startIndices(x, n, 1, k, "k-means++", rng, "l2")),
+    var km = new KMeansRun(x, n, 1, k, rowsOf(x, 1, startIndices(x, n, 1, k, "k-means++", rng, "l2", false)),
                            "l2", DEFAULT_MAX_ITER.kmeans, 0);
     while (km.step()) { /* to convergence */ }
     var last = km.history[km.history.length - 1];
     var R = new Float64Array(k * n);
     for (i = 0; i < n; i++) { R[last.labels[i] * n + i] = 1; }
-    return mStep(x, R, k, floor, { weights: equal, means: last.centers.slice(), sigmas: sigmas });
+    var dead = new Float64Array(k).fill(Math.max(spread, floor)); // for a cluster K-means left empty
+    return mStep(x, R, k, 0, { weights: equal, means: last.centers.slice(), sigmas: dead });
   }
 
   function MixtureRun(x, k, start, floor, maxIter, tol) {
     this.x = x; this.n = x.length; this.k = k;
     this.floor = floor; this.maxIter = maxIter; this.tol = tol;
-    var sigmas = startingSigmas(start.sigmas, floor);
-    var e = eStep(x, start.weights, start.means, sigmas);
+    var raised = startingSigmas(start.sigmas, floor);
+    var e = eStep(x, start.weights, start.means, raised.sigmas);
     this.R = e.R; // the responsibilities of the current parameters, and their log-likelihood
     this.ll = e.ll;
     beginRun(this, "gmm1d", { kind: "init", iteration: 0, objective: e.ll, resp: null,
-                              weights: start.weights, means: start.means, sigmas: sigmas },
-             maxIter);
+                              weights: start.weights, means: start.means, sigmas: raised.sigmas,
+                              floored: raised.floored }, maxIter);
   }
 
   // algos.gmm1d.fit's rule: stop when the log-likelihood changed by less than tol per point,
@@ -699,13 +806,15 @@
     if (last.kind !== "E") {
       this.iteration += 1;
       this.history.push({ kind: "E", iteration: this.iteration, objective: this.ll, resp: this.R,
-                          weights: last.weights, means: last.means, sigmas: last.sigmas });
+                          weights: last.weights, means: last.means, sigmas: last.sigmas,
+                          floored: [] });
       return true;
     }
     var p = mStep(this.x, this.R, this.k, this.floor, last);
     var e = eStep(this.x, p.weights, p.means, p.sigmas);
     this.history.push({ kind: "M", iteration: this.iteration, objective: e.ll, resp: this.R,
-                        weights: p.weights, means: p.means, sigmas: p.sigmas });
+                        weights: p.weights, means: p.means, sigmas: p.sigmas,
+                        floored: p.floored });
     var change = e.ll - this.ll;
     this.ll = e.ll;
     this.R = e.R;
@@ -748,7 +857,7 @@
     var indices = null, centers = null;
     if (typeof init === "string") {
       checkChoice(init, "init", ["k-means++", "random"]);
-      indices = startIndices(P.X, P.n, P.d, k, init, makeRng(seed), metric);
+      indices = startIndices(P.X, P.n, P.d, k, init, makeRng(seed), metric, method === "kmedoids");
     } else if (method === "kmedoids" && Array.isArray(init) && init.length && !Array.isArray(init[0])) {
       indices = init;
     } else {
@@ -765,7 +874,7 @@
     }
     var medoidsFrom = spec.medoids_from === undefined ? "cluster"
       : checkChoice(spec.medoids_from, "medoids_from", MEDOIDS_FROM);
-    return new KMedoidsRun(P.X, P.n, P.d, k, checkMedoidStart(indices, P.n, k), metric,
+    return new KMedoidsRun(P.X, P.n, P.d, k, checkMedoidStart(indices, P.n, k, P.X, P.d), metric,
                            medoidsFrom, maxIter);
   }
 
@@ -790,7 +899,7 @@
       }
       return { kind: step.kind, iteration: step.iteration, objective: step.objective, resp: resp,
                weights: Array.from(step.weights), means: Array.from(step.means),
-               sigmas: Array.from(step.sigmas) };
+               sigmas: Array.from(step.sigmas), floored: step.floored.slice() };
     }
     return { kind: step.kind, iteration: step.iteration, objective: step.objective,
              labels: step.labels ? Array.from(step.labels) : null,
@@ -1868,9 +1977,10 @@
       best = -1; bestDist = Infinity;
       for (var i = 0; i < data.n; i++) {
         var dx = data.X[2 * i] - x, dy = data.X[2 * i + 1] - y, dist = dx * dx + dy * dy;
-        if (dist < bestDist && placed.indexOf(i) < 0) { bestDist = dist; best = i; }
+        var atMedoid = placed.some(function (m) { return samePosition(data.X, i, m, 2); });
+        if (dist < bestDist && !atMedoid) { bestDist = dist; best = i; }
       }
-      if (best < 0) { this.notice = "Every point is a medoid already."; this.render(); return; }
+      if (best < 0) { this.notice = "Every position holds a medoid already."; this.render(); return; }
       item = best;
     }
     if (placed.length < this.k) {
