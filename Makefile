@@ -1,19 +1,15 @@
 # Clustering by Alternating Optimisation: build, test and use the book.
-#
-#   make book      build the website into _build/html (creates .venv on first use)
-#   make test      build, then run every test: unit, notebooks (nbval), homework, browser
-#   make serve     serve the built site on http://127.0.0.1:8000
-#   make lab       JupyterLab on book/, for class use
-#   make student   write student notebooks (solutions removed) to _build/student/ (FORCE=1 to
-#                  overwrite notebooks someone has edited)
-#   make grade NB=path/to/notebook.ipynb   grade one notebook: a line per exercise
-#   make grade DIR=path/to/folder          grade every notebook below the folder into
-#                  _build/grades/ (grades.csv, feedback/); JOBS=n at a time (default: CPUs).
-#                  Both take SEED=n (repeat a grading exactly) and TIMEOUT=s (per cell)
-#   make clean     remove _build/ (site, execution cache, student notebooks) and test caches
+# `make` or `make help` lists the targets (the list is in the `help` recipe below).
 
 # The top level has a folder named book/: without .PHONY, `make book` would do nothing.
-.PHONY: book test serve lab student grade clean
+.PHONY: help book test serve lab student grade clean
+.DEFAULT_GOAL := help
+
+# Results must not depend on the caller's shell. MPLBACKEND (or a MATPLOTLIBRC file) choosing
+# Agg makes every inline figure vanish from the notebooks; PYTHONPATH (or PYTHONHOME) can import
+# another copy of algos or numpy. No target passes them on; the tests (tests/conftest.py) drop
+# them too when pytest is run directly.
+unexport MPLBACKEND MATPLOTLIBRC PYTHONPATH PYTHONHOME
 
 PYTHON ?= python3
 VENV   := .venv
@@ -21,11 +17,24 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements-installed
 SITE   := _build/html
 PORT   ?= 8000
+LAB_CONFIG := $(CURDIR)/jupyter-config
 # pytest arguments for `make test`, e.g. `make test PYTEST_ARGS="-x tests/test_site.py"`.
 PYTEST_ARGS ?=
 
 # JupyterLab refuses to run as root unless told to.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+help:
+	@echo "make book      build the website into _build/html (creates .venv on first use)"
+	@echo "make test      build, then run every test: unit, notebooks (nbval), homework, browser"
+	@echo "make serve     serve the built site on http://127.0.0.1:$(PORT)/ (PORT=... to change)"
+	@echo "make lab       JupyterLab on book/, for class use"
+	@echo "make student   student notebooks and the hand-out zip in _build/student/ (FORCE=1 overwrites edited ones)"
+	@echo "make grade NB=path/to/notebook.ipynb   grade one notebook: a line per exercise"
+	@echo "make grade DIR=path/to/folder   grade every notebook below the folder into _build/grades/"
+	@echo "               (grades.csv, feedback/); JOBS=n at a time; SEED=n, TIMEOUT=s per cell"
+	@echo "make clean     remove _build/ (site, execution cache, student notebooks) and test caches"
+	@echo "make help      this list"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=/path/to/python3.11")'
@@ -51,9 +60,11 @@ serve:
 	@echo "Serving $(SITE) on http://127.0.0.1:$(PORT)/ (Ctrl+C stops)"
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(SITE)
 
+# jupyter-config/ adds the classroom defaults (no news pop-up, no update check, book/_ext and
+# caches hidden from the file browser) to the user's own Jupyter configuration, which wins.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=book --ServerApp.ip=127.0.0.1 \
-		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(ALLOW_ROOT)
+	JUPYTER_CONFIG_PATH="$(LAB_CONFIG)$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" \
+		$(VENV)/bin/jupyter lab --ServerApp.root_dir=book --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT)
 
 # The homework tools (grading/) run from the repository root, so NB=... and DIR=... are
 # paths relative to where you typed `make`. make's own exit code is 2 whenever the grader's

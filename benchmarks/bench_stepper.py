@@ -1,8 +1,8 @@
 """Time one redraw of the step-through for 2,000 points (target: 100 ms or less per step).
 
 A redraw is what pressing "Next step" costs in the kernel: draw the half-step on the
-player's one figure, rasterise it and encode the PNG the widget shows (``StepThrough.png``
-with the frame cache cleared). The website's compact frames are timed too, and the size of
+player's two figures (the state and the objective so far), rasterise them and encode the two
+PNGs the widget shows (``StepThrough.png`` with the frame cache cleared: one call makes both). The website's compact frames are timed too, and the size of
 each player's HTML is printed.
 
 Run from the repository root::

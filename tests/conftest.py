@@ -10,6 +10,16 @@ The browser fixtures are meant for every test that drives the site or JupyterLab
   127.0.0.1/localhost is aborted and recorded in ``page.outside_requests``; console errors and
   uncaught exceptions are recorded in ``page.console_errors``.
 
+Two rules hold for the whole session:
+
+* the caller's environment does not change results: the variables in :data:`CALLER_ENV`
+  (``MPLBACKEND=Agg`` would make every inline figure vanish; ``PYTHONPATH`` could import another
+  copy of ``algos``) are removed before any test starts a kernel or a subprocess, as the Makefile
+  does for its own targets, and ``algos`` must come from this repository's ``book/``;
+* tests leave nothing running: every process started during the session (kernels, JupyterLab,
+  Chromium, subprocesses, and their children, even re-parented ones) must be gone when it ends;
+  any that is left is listed as an error and then stopped (see ``no_leftover_processes``).
+
 A missing build or a missing Chromium is a test *failure*, never a skip: on CI (``CI=true``)
 a skipped browser test would report an untested site as passing.
 """
@@ -19,12 +29,15 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import secrets
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,6 +55,34 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+#: The Makefile's "requirements installed" stamp; tests that run make pass ``-o`` it, so that
+#: make never reinstalls anything.
+INSTALL_STAMP = ".venv/.requirements-installed"
+#: Variables of the caller's environment that would change results (the Makefile unexports them).
+CALLER_ENV = ("MPLBACKEND", "MATPLOTLIBRC", "PYTHONPATH", "PYTHONHOME")
+#: Marks every process this session starts (inherited through the environment), one token per
+#: session: a pytest run inside a test adds its own, so each session checks only its own.
+SESSION_MARK = "ALGOS_TEST_SESSIONS"
+#: Seconds a process may take to exit after the session ends (a kernel shutting down).
+LEFTOVER_GRACE = 20
+
+
+def pytest_configure(config):
+    for var in CALLER_ENV:
+        os.environ.pop(var, None)
+    token = secrets.token_hex(8)
+    config._session_token = token
+    os.environ[SESSION_MARK] = ":".join(
+        t for t in (os.environ.get(SESSION_MARK), token) if t)
+
+
+def pytest_sessionstart(session):
+    import algos
+
+    book = REPO / "book"
+    origin = Path(algos.__file__).resolve()
+    if book not in origin.parents:
+        raise pytest.UsageError(f"the tests imported algos from {origin}, not from {book}")
 
 
 def pytest_ignore_collect(collection_path, config):
@@ -265,3 +306,93 @@ def offline_page(browser_context):
     page = open_offline_page(browser_context)
     yield page
     page.close()
+
+
+def write_notebook(path, *code, title=None):
+    """Write a notebook of code cells (after a ``# title`` markdown cell if given) for the
+    python3 kernel; return its path."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in code]
+    if title:
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"# {title}"))
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def hostile_env(decoy):
+    """The caller's environment of issue 11 item 5: Agg backend and a decoy on PYTHONPATH.
+
+    The decoy holds an ``algos`` that refuses to import and a ``sitecustomize`` module, which
+    every Python process that sees this PYTHONPATH runs at start-up: it appends its process id
+    and command line to ``decoy / "seen.log"`` (see `decoy_seen`).
+    """
+    (decoy / "algos").mkdir(parents=True)
+    (decoy / "algos" / "__init__.py").write_text(
+        'raise ImportError("decoy algos imported: PYTHONPATH leaked")\n')
+    (decoy / "sitecustomize.py").write_text(
+        "import os, sys\n"
+        f"with open({str(decoy / 'seen.log')!r}, 'a') as f:\n"
+        "    f.write(f'{os.getpid()} {sys.argv}\\n')\n")
+    return dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(decoy))
+
+
+def decoy_seen(decoy):
+    """Lines the decoy's sitecustomize wrote: one per Python process that saw PYTHONPATH."""
+    log = decoy / "seen.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def session_processes(token: str) -> list[psutil.Process]:
+    """Processes other than this one whose environment carries this session's `token`."""
+    found = []
+    for proc in psutil.process_iter():
+        if proc.pid == os.getpid():
+            continue
+        try:
+            if token in proc.environ().get(SESSION_MARK, "").split(":"):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def describe(proc: psutil.Process) -> str:
+    try:
+        started = time.strftime("%H:%M:%S", time.localtime(proc.create_time()))
+        return f"pid {proc.pid} (started {started}): {' '.join(proc.cmdline())[:200]}"
+    except psutil.Error:
+        return f"pid {proc.pid} (gone)"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_leftover_processes(request):
+    """Fail the session if a test leaves a kernel, server, browser or subprocess running.
+
+    Set up before, and so torn down after, every other session fixture (the shared browser and
+    web server included). Leftovers get `LEFTOVER_GRACE` seconds to exit, are then listed as an
+    error at teardown and stopped (they carry this session's mark: they are ours).
+    """
+    yield
+    token = request.config._session_token
+    left = session_processes(token)
+    _, left = psutil.wait_procs(left, timeout=LEFTOVER_GRACE)
+    if not left:
+        return
+    report = "\n".join(describe(p) for p in left)
+    for proc in left:
+        try:
+            proc.terminate()
+        except psutil.Error:
+            pass
+    _, still = psutil.wait_procs(left, timeout=10)
+    for proc in still:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    pytest.fail(f"tests left {len(left)} process(es) running (now stopped):\n{report}",
+                pytrace=False)

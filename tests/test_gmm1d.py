@@ -6,6 +6,7 @@ import dataclasses
 import doctest
 import math
 import warnings
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -100,10 +101,45 @@ def test_m_step_floor_and_dead_component():
     assert m[1] == 100.0 and s[1] == 3.0
 
 
-def test_default_min_sigma():
-    assert gmm1d.default_min_sigma([0.0, 2.0]) == pytest.approx(1e-6)
-    assert gmm1d.default_min_sigma([3.0, 3.0]) == pytest.approx(1e-6)
-    assert gmm1d.default_min_sigma([0.0, 200.0]) == pytest.approx(1e-4)
+MAD_TO_SD = 1.4826022185056018  # 1 / Phi^{-1}(0.75)
+
+
+def test_default_min_sigma_is_a_robust_scale():
+    assert abs(MAD_TO_SD - 1 / NormalDist().inv_cdf(0.75)) < 1e-15
+    # 1e-6 * 1.4826 * MAD: median 1, absolute deviations [1, 1] -> MAD 1
+    assert gmm1d.default_min_sigma([0.0, 2.0]) == pytest.approx(1e-6 * MAD_TO_SD, rel=1e-15)
+    assert gmm1d.default_min_sigma([0.0, 200.0]) == pytest.approx(1e-4 * MAD_TO_SD, rel=1e-15)
+    # for normal data it is close to 1e-6 * the standard deviation
+    x = np.random.default_rng(0).normal(10.0, 3.0, 20_000)
+    assert gmm1d.default_min_sigma(x) == pytest.approx(3e-6, rel=0.03)
+
+
+@pytest.mark.parametrize("far", [1e6, 1e12, -999.0, -1e90])
+def test_default_min_sigma_ignores_a_far_value(far):
+    # The old floor, 1e-6 * std(x), grew with the far value (0.07 for 1e6 here, above the
+    # groups' spread 0.01). The MAD moves by at most one rank, whatever the value: the floor
+    # stays below 1e-6 * 1.4826 * the range of the other values, and equals the floor for
+    # any other far value on the same side.
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.normal(0, 0.01, 100), rng.normal(1, 0.01, 100)])
+    floor = gmm1d.default_min_sigma(np.append(x, far))
+    assert floor <= 1e-6 * MAD_TO_SD * np.ptp(x)
+    same_side = 10 * far if far > 0 else -1.0 - rng.random()
+    assert floor == gmm1d.default_min_sigma(np.append(x, same_side))
+    assert 1e-6 * np.append(x, far).std() > 1e-6 * abs(far) / 20  # the old rule's floor
+
+
+def test_default_min_sigma_on_degenerate_data():
+    # more than half the values equal: MAD 0, the scale is the smallest gap between values
+    assert gmm1d.default_min_sigma([5.0, 5.0, 5.0, 7.0]) == pytest.approx(2e-6, rel=1e-15)
+    x = np.concatenate([np.zeros(90), [0.25, 0.5, 1e6]])  # a far value does not change the gap
+    assert gmm1d.default_min_sigma(x) == pytest.approx(0.25e-6, rel=1e-15)
+    # whole millimetres: resolution 1
+    assert gmm1d.default_min_sigma(np.array([181.0] * 10 + [186.0, 195.0])) == pytest.approx(5e-6)
+    # all equal: the value's size, or 1 for zeros
+    assert gmm1d.default_min_sigma([3.0, 3.0]) == pytest.approx(3e-6, rel=1e-15)
+    assert gmm1d.default_min_sigma(np.zeros(4)) == pytest.approx(1e-6, rel=1e-15)
+    assert gmm1d.default_min_sigma([-2.0]) == pytest.approx(2e-6, rel=1e-15)
 
 
 # --------------------------------------------------------------------------- fit and history
@@ -298,3 +334,82 @@ def test_parity_with_sklearn_gaussian_mixture(x, start, iters):
 def test_docstring_examples():
     failures, tried = doctest.testmod(gmm1d, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert tried >= 5 and failures == 0
+
+
+# --------------------------------------------------------------------------- the sigma floor (issue 11)
+
+
+def test_issue_example_far_value_does_not_inflate_the_sigmas():
+    # Two groups of spread 0.01 and one value at 1e6. With the old floor (1e-6 * std = 0.070)
+    # both groups came out with sigma 0.070; now the floor is 1.4e-6 and the groups keep
+    # their own spread (the sample standard deviations, which EM converges to here).
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 0.01, 100), rng.normal(1, 0.01, 100)
+    x = np.concatenate([a, b, [1e6]])
+    res = gmm1d.fit(x, k=3, seed=0)
+    order = np.argsort(res.means)
+    np.testing.assert_allclose(res.sigmas[order[:2]], [a.std(), b.std()], rtol=1e-6)
+    np.testing.assert_allclose(res.sigmas[order[:2]], [0.00962130, 0.00955702], rtol=1e-5)
+    assert res.means[order[2]] == 1e6 and res.sigmas[order[2]] == gmm1d.default_min_sigma(x)
+    assert gmm1d.default_min_sigma(x) == pytest.approx(1.41735845e-06, rel=1e-8)
+
+
+@pytest.mark.parametrize("sentinel", [-999.0, 1e6, 99999.0])
+def test_sentinel_values_get_their_own_component(sentinel):
+    # A block of missing-value codes: a component collapses onto it (at the floor, listed as
+    # floored), and the real groups keep their spread.
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(10, 0.5, 150), rng.normal(20, 0.5, 150)
+    x = np.concatenate([a, b, np.full(5, sentinel)])
+    res = gmm1d.fit(x, k=3, seed=1)
+    code = int(np.argmin(np.abs(res.means - sentinel)))
+    assert res.means[code] == sentinel and res.sigmas[code] == gmm1d.default_min_sigma(x)
+    assert res.weights[code] == pytest.approx(5 / 305)
+    assert code in res.history[-1].floored
+    groups = np.sort(res.sigmas[np.arange(3) != code])
+    np.testing.assert_allclose(groups, np.sort([a.std(), b.std()]), rtol=1e-4)
+    lls = [s.objective for s in res.history]
+    assert all(y >= x_ - 1e-9 * abs(x_) for x_, y in zip(lls, lls[1:]))
+
+
+def test_starting_sigmas_below_the_floor_are_raised_and_recorded():
+    x = np.array([-1.0, 0.0, 4.0, 5.0, 6.0])
+    floor = gmm1d.default_min_sigma(x)  # median 4, deviations [5, 4, 0, 1, 2]: MAD 2
+    assert floor == pytest.approx(2 * MAD_TO_SD * 1e-6, rel=1e-15)
+    res = gmm1d.fit(x, k=2, init=([0.5, 0.5], [6.0, 7.0], [1e-9, 2.0]), max_iter=10, tol=0)
+    init = res.history[0]
+    np.testing.assert_array_equal(init.sigmas, [floor, 2.0])
+    assert init.floored == (0,)
+    assert init.objective == gmm1d.log_likelihood(x, init.weights, init.means, init.sigmas)
+    lls = [s.objective for s in res.history]
+    assert all(b >= a - 1e-12 * len(x) for a, b in zip(lls, lls[1:])), lls
+    # an explicit min_sigma is applied the same way
+    res = gmm1d.fit(x, k=2, init=([0.5, 0.5], [6.0, 7.0], [1.0, 2.0]), max_iter=0, min_sigma=1.5)
+    np.testing.assert_array_equal(res.history[0].sigmas, [1.5, 2.0])
+    assert res.history[0].floored == (0,)
+    # sigmas above the floor: nothing changes and nothing is listed
+    res = gmm1d.fit(x, k=2, init=([0.5, 0.5], [6.0, 7.0], [1.0, 2.0]), max_iter=3)
+    assert res.history[0].floored == () and all(s.floored == () for s in res.history)
+
+
+def test_start_below_the_floor_no_longer_lowers_the_likelihood():
+    # Before the fix the start kept sigma 1e-9, below the floor: its log-likelihood was 51.497
+    # and the first M-step, raising sigma to the floor, dropped it to 28.683. Now the start is
+    # floored first, and the recorded log-likelihood rises from there (28.376 -> 28.484).
+    x = np.array([0.0, 0.0, 0.0, 3.0, 4.0, 5.0])
+    res = gmm1d.fit(x, k=2, init=([0.5, 0.5], [0.0, 4.0], [1e-9, 1.0]), max_iter=20, tol=0)
+    floor = gmm1d.default_min_sigma(x)  # median 1.5, deviations [1.5]*3 + [1.5, 2.5, 3.5]: MAD 1.5
+    assert floor == pytest.approx(1.5 * MAD_TO_SD * 1e-6, rel=1e-15)
+    assert res.history[0].sigmas[0] == floor
+    lls = [s.objective for s in res.history]
+    assert lls[0] == pytest.approx(direct_log_likelihood(x, [0.5, 0.5], [0.0, 4.0], [floor, 1.0]), rel=1e-13)
+    assert lls[0] == pytest.approx(28.376, abs=1e-3) and lls[-1] == pytest.approx(28.484, abs=1e-3)
+    assert all(b >= a - 1e-12 * len(x) for a, b in zip(lls, lls[1:])), lls
+
+
+def test_collapse_is_listed_in_floored():
+    x = np.array([-1.0, 0.0, 0.5, 1.0, 20.0])
+    res = gmm1d.fit(x, k=2, init=([0.5, 0.5], [0.0, 20.0], [1.0, 1.0]), max_iter=5, tol=0)
+    assert res.history[0].floored == ()
+    assert [s.floored for s in res.history if s.kind == "M"] == [(1,)] * 5
+    assert all(s.floored == () for s in res.history if s.kind == "E")

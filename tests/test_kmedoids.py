@@ -28,7 +28,12 @@ def lowest_within_tolerance(costs):
 
 
 def dense_fit(X, init_idx, metric, medoids_from, max_iter=100):
-    """The alternating algorithm on a full n x n matrix: the obvious, slow version."""
+    """The alternating algorithm on a full n x n matrix: the obvious, slow version.
+
+    M-step rule (documented in kmedoids.m_step): clusters in order; a candidate at the
+    position of another cluster's medoid (new for earlier clusters, old for later ones) is
+    skipped.
+    """
     D = dense_distances(X, metric)
     n, k = len(X), len(init_idx)
     idx = np.array(init_idx)
@@ -47,6 +52,9 @@ def dense_fit(X, init_idx, metric, medoids_from, max_iter=100):
                 continue
             candidates = members if medoids_from == "cluster" else np.arange(n)
             costs = D[np.ix_(candidates, members)].sum(axis=1)
+            others = np.concatenate([new_idx[:j], idx[j + 1:]])
+            at_other = [any((X[c] == X[o]).all() for o in others) for c in candidates]
+            costs = np.where(at_other, np.inf, costs)
             new_idx[j] = candidates[lowest_within_tolerance(costs)]
         steps.append(("M", labels, new_idx.copy()))
         if np.array_equal(new_idx, idx):
@@ -66,7 +74,11 @@ def reference_cases(count=24):
             X = rng.integers(0, 5, size=(n, d)).astype(float)
         else:
             X = rng.normal(size=(n, d)) * rng.uniform(0.1, 10) + rng.uniform(-50, 50)
-        cases.append(pytest.param(X, rng.choice(n, k, replace=False), id=f"case{case}-n{n}-d{d}-k{k}"))
+        # a start at k distinct positions (K-medoids refuses coinciding medoids)
+        _, first_rows = np.unique(X, axis=0, return_index=True)
+        k = min(k, first_rows.size)
+        init = rng.choice(first_rows, k, replace=False)
+        cases.append(pytest.param(X, init, id=f"case{case}-n{n}-d{d}-k{k}"))
     return cases
 
 
@@ -206,18 +218,26 @@ def test_k_equals_n_and_duplicates(metric):
     res = kmedoids.fit(X, k=6, init="random", seed=0, metric=metric)
     assert res.objective == 0.0 and sorted(res.medoid_indices) == list(range(6))
     D = np.array([[1.0, 1.0]] * 4 + [[2.0, 2.0]] * 3)
-    res = kmedoids.fit(D, k=3, init=np.array([0, 1, 4]), metric=metric)
-    assert res.objective == 0.0
-    assert 1 in res.history[1].empty  # identical medoids 0 and 1: cluster 1 gets nobody
-    assert res.medoid_indices[1] == 1  # and keeps its medoid
+    # two distinct points: k = 2 works and gives both, k = 3 is refused whatever the start
+    for init in ("random", "k-means++"):
+        res = kmedoids.fit(D, k=2, init=init, seed=0, metric=metric)
+        assert res.objective == 0.0 and sorted(res.medoids[:, 0]) == [1.0, 2.0]
+        with pytest.raises(ValueError, match=r"k=3 exceeds the number of distinct points in X \(2\)"):
+            kmedoids.fit(D, k=3, init=init, seed=0, metric=metric)
+    with pytest.raises(ValueError, match="init: medoids 0 and 1 are at the same position"):
+        kmedoids.fit(D, k=3, init=np.array([0, 1, 4]), metric=metric)
 
 
-def test_medoid_nobody_is_nearest_to_is_kept():
-    # A medoid is nearest to itself, so it is only "unused" when a lower index sits on it.
+def test_coinciding_explicit_start_is_refused():
     X = np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 5.0], [5.0, 6.0]])
-    res = kmedoids.fit(X, k=3, init=np.array([0, 1, 2]))
-    assert res.history[1].empty == (1,)
-    assert res.medoid_indices[1] == 1 and np.isfinite(res.objective)
+    with pytest.raises(ValueError, match=r"init: medoids 0 and 1 are at the same position \[0.0, 0.0\]"):
+        kmedoids.fit(X, k=3, init=np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="same position"):
+        kmedoids.fit(X, k=2, init=np.array([[5.0, 5.0], [5.0, 5.0]]))  # coordinates: both row 2
+    with pytest.raises(ValueError, match="previous"):
+        kmedoids.m_step(X, [0, 0, 1, 1], 2, previous=[0, 1])
+    # an empty cluster (labels given by hand) keeps its previous medoid
+    np.testing.assert_array_equal(kmedoids.m_step(X, [0, 0, 0, 0], 2, previous=[0, 3]), [0, 3])
 
 
 @pytest.mark.parametrize("d", [1, 5])
@@ -254,3 +274,91 @@ def test_memory_stays_far_below_a_dense_matrix():
 def test_docstring_examples():
     failures, tried = doctest.testmod(kmedoids, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert tried >= 5 and failures == 0
+
+
+# --------------------------------------------------------------------------- k clusters on repeated data
+
+
+def heavily_repeated(rng):
+    return {
+        "integer grid": rng.integers(0, 4, size=(120, 2)).astype(float),
+        "rounded values": np.round(rng.normal(0, 1.0, size=(120, 2)), 0),
+        "pixel levels": (rng.integers(0, 256, size=(120, 3)) // 64 * 64).astype(float),
+        "few points": np.repeat(rng.normal(size=(5, 2)), [60, 30, 20, 6, 4], axis=0),
+    }
+
+
+@pytest.mark.parametrize("medoids_from", ["cluster", "all"])
+@pytest.mark.parametrize("metric", ["l2", "l1"])
+def test_every_fit_on_repeated_data_keeps_k_clusters(metric, medoids_from):
+    # Integer grids, rounded values and pixel levels: many exact ties and coinciding points.
+    # Every start and every step keeps k medoids at k distinct positions, so every cluster
+    # keeps at least its medoid: no fit ever returns fewer than k clusters.
+    rng = np.random.default_rng(11)
+    for name, X in heavily_repeated(rng).items():
+        distinct = np.unique(X, axis=0).shape[0]
+        for k in sorted({2, 3, min(5, distinct), distinct}):
+            for seed in range(12):
+                for init in ("random", "k-means++"):
+                    res = kmedoids.fit(X, k=k, init=init, seed=seed, metric=metric, medoids_from=medoids_from)
+                    for step in res.history:
+                        assert np.unique(step.centers, axis=0).shape[0] == k, (name, k, seed, init)
+                        if step.labels is not None:
+                            assert np.unique(step.labels).size == k and step.empty == ()
+                    J = [s.objective for s in res.history[1:]]
+                    assert all(b <= a * (1 + 1e-12) for a, b in zip(J, J[1:]))
+
+
+def test_m_step_never_gives_two_clusters_one_position():
+    # With candidates from all points, clusters {(0,0), (2,0)} and {(1,1), (1,-1)} (l1) and
+    # the point (1,0) in a third cluster all have (1,0), row 0, among their cheapest
+    # candidates (cost 2, 2 and 0); the lowest-index tie rule alone gave [0, 0, 0].
+    X = np.array([[1.0, 0.0], [0.0, 0.0], [2.0, 0.0], [1.0, 1.0], [1.0, -1.0]])
+    labels = [2, 0, 0, 1, 1]
+    # clusters in order; a candidate at another cluster's medoid (new for earlier clusters,
+    # previous for later ones) is skipped, ties to the lowest remaining index
+    got = kmedoids.m_step(X, labels, 3, metric="l1", medoids_from="all", previous=[1, 3, 0])
+    np.testing.assert_array_equal(got, [1, 3, 0])
+    got = kmedoids.m_step(X, labels, 3, metric="l1", medoids_from="all")
+    np.testing.assert_array_equal(got, [0, 3, 1])
+    # with a cluster's own members as candidates the rule never has to act
+    np.testing.assert_array_equal(kmedoids.m_step(X, labels, 3, metric="l1"), [1, 3, 0])
+    # labels that split equal points between clusters can leave a cluster no candidate
+    with pytest.raises(ValueError, match="cluster 1"):
+        kmedoids.m_step(np.array([[0.0], [0.0], [3.0]]), [0, 1, 0], 2)
+
+
+# --------------------------------------------------------------------------- max_iter
+
+
+@pytest.mark.parametrize("medoids_from", ["cluster", "all"])
+@pytest.mark.parametrize("metric", ["l2", "l1"])
+def test_every_max_iter_stops_after_exactly_that_many_iterations(metric, medoids_from):
+    # A run that needs several iterations; every max_iter from 0 to convergence gives exactly
+    # that many iterations, and the state after each equals the dense reference's.
+    rng = np.random.default_rng(12)
+    X = np.vstack([rng.normal(c, 0.8, size=(25, 2)) for c in ((0, 0), (5, 0), (2.5, 4))])
+    init = np.array([0, 1, 2])  # three points of the first blob: a slow start
+    ref = dense_fit(X, init, metric, medoids_from)
+    full = kmedoids.fit(X, k=3, init=init, metric=metric, medoids_from=medoids_from)
+    T = full.n_iter
+    assert T >= 3 and full.converged
+    for t in range(T + 2):
+        res = kmedoids.fit(X, k=3, init=init, metric=metric, medoids_from=medoids_from, max_iter=t)
+        assert res.n_iter == min(t, T)
+        assert res.converged == (t >= T)
+        steps = res.history[1:]
+        assert len(steps) == (2 * t if t < T else len(full.history) - 1)
+        for step, (kind, labels, idx) in zip(steps, ref):
+            assert step.kind == kind
+            np.testing.assert_array_equal(step.labels, labels)
+            np.testing.assert_array_equal(step.medoid_indices, idx)
+        if t == 0:
+            np.testing.assert_array_equal(res.medoid_indices, init)
+            np.testing.assert_array_equal(res.labels, kmedoids.e_step(X, init, metric=metric))
+        else:
+            last_m = [s for s in steps if s.kind == "M"][-1]
+            np.testing.assert_array_equal(res.medoid_indices, last_m.medoid_indices)
+            np.testing.assert_array_equal(res.labels, steps[-1].labels)
+        assert res.objective == pytest.approx(
+            kmedoids.objective(X, res.labels, res.medoid_indices, metric=metric), rel=1e-12)

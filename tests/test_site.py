@@ -10,11 +10,14 @@ script, raw TeX, a console error) so that a checker that silently stopped workin
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import nbformat
 import pytest
 import yaml
 
@@ -167,6 +170,7 @@ def toc_files() -> list[str]:
 
 
 PAGES = discover_pages()
+CHAPTER_PAGES = ["book/kmeans.html", "book/kmedoids.html", "book/gmm_em.html"]
 # The redirect at the root is not a page of its own; it is checked in test_root_redirects.
 CONTENT_PAGES = [p for p in PAGES if p != "index.html"]
 
@@ -352,3 +356,346 @@ def test_chapter_player_steps_offline(browser_context, site_url, page):
     assert tab.console_errors == [], tab.console_errors
     # every player on the page shows several different pictures, not one frame repeated
     assert all(len(r["srcs"]) >= 3 for r in results), [r["frames"] for r in results]
+
+
+# ------------------------------------------------------------------ reading comfort (issue 15)
+
+# Every visible text of the page with its colour, the background it sits on (the ancestors'
+# background colours composited) and their WCAG 2 contrast ratio. Disabled controls are
+# exempt (WCAG 1.4.3), as is text hidden from sight.
+CONTRAST_JS = r"""
+() => {
+  function parse(c) {
+    const m = c.match(/rgba?\(([^)]+)\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  }
+  function over(top, bottom) {  // composite top (rgba) over opaque bottom (rgb)
+    const a = top[3];
+    return [0, 1, 2].map(i => top[i] * a + bottom[i] * (1 - a));
+  }
+  function lum(rgb) {
+    const c = rgb.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  function ratio(a, b) { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); }
+  function background(el) {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const bg = parse(getComputedStyle(e).backgroundColor);
+      if (bg && bg[3] > 0) { layers.push(bg); if (bg[3] >= 1) break; }
+    }
+    let base = [255, 255, 255];
+    for (let i = layers.length - 1; i >= 0; i--) base = over(layers[i], base);
+    return base;
+  }
+  function opacity(el) { let o = 1; for (let e = el; e; e = e.parentElement) o *= parseFloat(getComputedStyle(e).opacity); return o; }
+  const SKIP = 'script, style, noscript, svg, .MathJax_Preview, .MJX_Assistive_MathML, mjx-assistive-mml, [aria-hidden="true"], .visually-hidden, .sr-only';
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const seen = new Set();
+  let node;
+  while ((node = walker.nextNode())) {
+    if (!node.textContent.trim()) continue;
+    const el = node.parentElement;
+    if (!el || seen.has(el) || el.closest(SKIP)) continue;
+    seen.add(el);
+    if (el.closest(':disabled, [aria-disabled="true"]')) continue;  // inactive controls are exempt (WCAG 1.4.3)
+    const rects = el.getClientRects();
+    if (!rects.length) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width <= 1 || r.height <= 1) continue;
+    const cs = getComputedStyle(el);
+    if (cs.visibility !== 'visible') continue;
+    const op = opacity(el);
+    if (op === 0) continue;
+    const fg = parse(cs.color);
+    if (!fg) continue;
+    const bg = background(el);
+    const col = over([fg[0], fg[1], fg[2], fg[3] * op], bg);
+    const bgc = op < 1 ? bg : bg;
+    const cr = ratio(col, bgc);
+    out.push({text: node.textContent.trim().slice(0, 50), ratio: Math.round(cr * 100) / 100,
+              tag: el.tagName.toLowerCase(), cls: (el.className && el.className.baseVal === undefined ? el.className : '').toString().slice(0, 40),
+              color: cs.color, bg: 'rgb(' + bg.map(Math.round).join(',') + ')'});
+  }
+  return out;
+}
+"""
+
+
+def _open(context, url, scheme="light", width=1280, height=900):
+    page = open_offline_page(context)
+    page.set_viewport_size({"width": width, "height": height})
+    page.emulate_media(color_scheme=scheme)
+    page.goto(url, wait_until="load", timeout=60000)
+    page.evaluate(WAIT_FOR_MATHJAX_JS)
+    wait_until_quiet(page)
+    return page
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("page", CONTENT_PAGES)
+def test_every_text_has_contrast_in_light_and_dark_mode(browser_context, site_url, page, scheme):
+    """4.5:1 or more for every text, in the mode the reader's system asks for (the player's
+    caption was grey on a light panel in dark mode: 1.71:1)."""
+    tab = _open(browser_context, urljoin(site_url, page), scheme)
+    try:
+        assert tab.evaluate("document.documentElement.dataset.theme") == scheme
+        texts = tab.evaluate(CONTRAST_JS)
+    finally:
+        tab.close()
+    assert len(texts) > 20, f"{page}: only {len(texts)} texts found: is the checker broken?"
+    low = [t for t in texts if t["ratio"] < 4.5]
+    assert low == [], f"{page} ({scheme}): {len(low)} texts below 4.5:1, e.g. {low[:5]}"
+
+
+def test_the_contrast_check_catches_grey_on_grey(browser_context, tmp_path):
+    (tmp_path / "grey.html").write_text(
+        "<!doctype html><title>grey</title><body style='background:#ced6dd'>"
+        "<p style='color:#9ca4af'>Start: initial centres</p><p>black is fine</p>"
+        "<button disabled style='color:#ddd'>Previous step</button></body>")
+    with StaticServer(tmp_path) as url:
+        tab = _open(browser_context, url + "grey.html")
+        try:
+            texts = tab.evaluate(CONTRAST_JS)
+        finally:
+            tab.close()
+    ratios = {t["text"]: t["ratio"] for t in texts}
+    assert ratios["Start: initial centres"] < 2 and ratios["black is fine"] > 10
+    assert "Previous step" not in ratios  # a disabled control is exempt
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_site_follows_the_system_colour_scheme(browser_context, site_url, scheme):
+    tab = _open(browser_context, urljoin(site_url, "book/intro.html"), scheme)
+    try:
+        assert tab.evaluate("document.documentElement.dataset.mode") == "auto"
+        assert tab.evaluate("document.documentElement.dataset.theme") == scheme
+        assert tab.console_errors == [], tab.console_errors  # no "invalid theme mode"
+    finally:
+        tab.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_one_search_box(browser_context, site_url, width):
+    tab = _open(browser_context, urljoin(site_url, "book/intro.html"), width=width)
+    try:
+        visible = tab.locator("button.search-button__button, .bd-search input").evaluate_all(
+            "els => els.filter(e => e.getClientRects().length && "
+            "getComputedStyle(e).visibility === 'visible').length")
+    finally:
+        tab.close()
+    assert visible == 1, f"{visible} search boxes at {width} px"
+
+
+def test_favicon_is_served(built_site):
+    html = (built_site / "book" / "intro.html").read_text(encoding="utf-8")
+    match = re.search(r'<link rel="icon" href="([^"]+)"', html)
+    assert match, "no favicon link"
+    icon = (built_site / "book" / match.group(1)).resolve()
+    assert icon.is_file() and icon.read_text().lstrip().startswith("<svg")
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES if (SITE_DIR / "book").is_dir() else [MISSING])
+def test_outputs_fit_the_column_at_1280(browser_context, site_url, page):
+    """No printed result scrolls sideways at 1280 px (30 of 60 blocks did on the K-means
+    page, hiding "adjusted Rand index 0.00"): outputs wrap."""
+    tab = _open(browser_context, urljoin(site_url, page))
+    try:
+        wide = tab.evaluate(
+            "() => Array.from(document.querySelectorAll('div.cell_output pre'))"
+            ".filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent.slice(0, 80))")
+    finally:
+        tab.close()
+    assert wide == [], f"{page}: {len(wide)} outputs scroll sideways: {wide[:3]}"
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES if (SITE_DIR / "book").is_dir() else [MISSING])
+def test_print_has_no_dead_buttons_and_no_cut_lines(browser_context, site_url, page):
+    """Printed, a chapter shows no button (the player's controls, copy buttons, folding
+    toggles) and every line of code and output wraps inside the page."""
+    tab = _open(browser_context, urljoin(site_url, page), width=800)
+    try:
+        tab.emulate_media(media="print")
+        report = tab.evaluate(
+            """() => {
+                const shown = e => e.getClientRects().length > 0
+                    && getComputedStyle(e).visibility === 'visible';
+                const main = document.querySelector('article.bd-article');
+                return {
+                    buttons: Array.from(main.querySelectorAll('button, summary')).filter(shown)
+                        .map(b => b.textContent.trim().slice(0, 40)),
+                    cut: Array.from(main.querySelectorAll('pre')).filter(shown)
+                        .filter(p => p.scrollWidth > p.clientWidth + 1).length,
+                    players: main.querySelectorAll('div.algos-player img').length,
+                };
+            }""")
+    finally:
+        tab.close()
+    assert report["buttons"] == [], f"{page}: buttons on paper: {report['buttons'][:8]}"
+    assert report["cut"] == 0, f"{page}: {report['cut']} code blocks cut at the page edge"
+
+
+# ------------------------------------------------------------------ figures (issue 19)
+
+FILE_NAME_ALT = re.compile(r"(^|/)[^ /]+\.(png|jpe?g|gif|svg|webp)$|_images/", re.I)
+
+
+def figure_problems(html: str) -> list[str]:
+    """What keeps a chapter page's figures from being cited and read without sight.
+
+    Parameters
+    ----------
+    html : str
+        A built page.
+
+    Returns
+    -------
+    list of str
+        One line per problem, empty when every figure is fine:
+
+        * an image of the page's content with no ``alt``, an empty one, a file name as
+          ``alt``, or fewer than eight words (a text alternative says what is plotted, the
+          pattern and the number that matters);
+        * a notebook figure (an output image or a step-through player) that is not inside a
+          numbered figure (``<figure>`` with a ``Fig. N`` caption, from myst-nb's cell
+          metadata ``mystnb: figure: {caption, name}``);
+        * a numbered figure that the page's text never cites (``{numref}`` makes a link to
+          its id).
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    article = soup.select_one("article.bd-article") or soup
+    problems = []
+    for img in article.find_all("img"):
+        alt = img.get("alt")
+        name = img.get("src", "")[:60]
+        if alt is None or not alt.strip():
+            problems.append(f"image without a text alternative: {name}")
+        elif FILE_NAME_ALT.search(alt.strip()):
+            problems.append(f"image whose text alternative is a file name: {alt!r}")
+        elif len(alt.split()) < 8:
+            problems.append(f"image whose text alternative is too short to say anything: {alt!r}")
+    numbered = []
+    for fig in article.find_all("figure"):
+        number = fig.select_one("figcaption .caption-number")
+        if number is not None and fig.get("id"):
+            numbered.append(fig)
+    shown = article.select("div.cell_output img, div.cell_output div.algos-player")
+    for item in shown:
+        outer = [f for f in item.find_parents("figure") if f in numbered]
+        if not outer:
+            what = "step-through player" if item.name == "div" else "output image"
+            problems.append(f"{what} without a numbered caption: {item.get('id') or item.get('src', '')[:60]}")
+    for fig in numbered:
+        target = fig["id"]
+        cites = [a for a in article.select(f'a[href="#{target}"]') if fig not in a.parents]
+        if not cites:
+            caption = fig.select_one("figcaption").get_text(" ", strip=True)[:60]
+            problems.append(f"figure {target!r} ({caption}) is never cited in the text")
+    return problems
+
+
+def _mini_book(root: Path, pages: dict) -> Path:
+    """A two-page book in ``root`` that uses the real configuration, extensions and algos."""
+    repo = SITE_DIR.parents[1]
+    (root / "book").mkdir(parents=True)
+    for name in ("algos", "_ext"):
+        (root / "book" / name).symlink_to(repo / "book" / name, target_is_directory=True)
+    shutil.copy(repo / "_config.yml", root / "_config.yml")
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/good\nchapters:\n  - file: book/bad\n")
+    for name, cells in pages.items():
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nb.cells = cells
+        nbformat.write(nb, root / "book" / f"{name}.ipynb")
+    return root
+
+
+def _figure_cell(source: str, caption: str, name: str):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["mystnb"] = {"figure": {"caption": caption, "name": name}}
+    return cell
+
+
+def test_figures_get_alt_text_and_numbered_captions_on_a_mini_book(tmp_path):
+    """The mechanism the chapters use, proved on a scratch book built with the real
+    configuration: ``plotting.show`` gives a figure a text alternative made from the data it
+    draws, the book's ``figure_alt`` extension puts it in the ``<img alt>``, and myst-nb's
+    ``mystnb: figure`` cell metadata numbers and captions the figure for ``{numref}``. A page
+    built the old way (``plt.show()``, no caption) is caught by ``figure_problems``."""
+    import subprocess
+    import sys
+
+    setup = nbformat.v4.new_code_cell(
+        "import numpy as np\nfrom algos import kmeans, plotting, stepper\n"
+        "X = np.array([[0., -6.], [4., 4.], [0., 0.], [-5., 2.]])\n"
+        "fit = kmeans.fit(X, k=2, init=X[[3, 0]])")
+    good = [
+        nbformat.v4.new_markdown_cell(
+            "# Figures\n\n{numref}`fig-two-clusters` shows where the run ends and "
+            "{numref}`fig-steps` lets you step through it; in {numref}`fig-hand` the "
+            "objective falls."),
+        setup,
+        _figure_cell(
+            "fig, ax = plotting.figure(width=plotting.PHONE_WIDTH, height=360)\n"
+            "plotting.plot_clusters(fit.history[-1], X, ax=ax, title='End of the run')\n"
+            "plotting.show(fig, 'The run ends with (0, 0) in the upper cluster.')",
+            "Where the run ends: the point (0, 0) joins the upper cluster.", "fig-two-clusters"),
+        _figure_cell(
+            "fig, ax = plotting.figure(height=300)\n"
+            "ax.plot([1, 2, 3], [70, 40, 40], 'o-')\nax.set_xlabel('half-step')\n"
+            "plotting.describe(ax, 'J falls from 70 to 40 and stays there.')\n"
+            "plotting.show(fig, 'The objective after each half-step.')",
+            "The objective falls, then stays.", "fig-hand"),
+        _figure_cell("stepper.step_through('kmeans', X, k=2, init=X[[3, 0]])",
+                     "Step through the run.", "fig-steps"),
+    ]
+    bad = [
+        nbformat.v4.new_markdown_cell("# Old style\n\nA figure with no caption."),
+        nbformat.v4.new_code_cell(
+            "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()"),
+    ]
+    root = _mini_book(tmp_path / "mini", {"good": good, "bad": bad})
+    jb = Path(sys.executable).with_name("jupyter-book")
+    run = subprocess.run([str(jb), "build", str(root), "-W", "-n", "--keep-going"],
+                         capture_output=True, text=True, timeout=900,
+                         env={k: v for k, v in os.environ.items()
+                              if k not in ("MPLBACKEND", "PYTHONPATH")})
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-3000:]
+    page = (root / "_build" / "html" / "book" / "good.html").read_text(encoding="utf-8")
+    assert figure_problems(page) == []
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser")
+    alts = [img["alt"] for img in soup.select("figure img")]
+    assert alts[0].startswith("The run ends with (0, 0) in the upper cluster. The panel, titled "
+                              "\u201cEnd of the run\u201d: K-means with K = 2 on 4 points;")
+    assert "(-0.33, 2.00), (0.00, -6.00)" in alts[0]  # the centres, from the data drawn
+    assert alts[1] == ("The objective after each half-step. The panel: J falls from 70 to 40 "
+                       "and stays there.")
+    numbers = [s.get_text(strip=True) for s in soup.select("figure figcaption .caption-number")]
+    assert numbers == ["Fig. 1", "Fig. 2", "Fig. 3"]
+    links = [a.get_text(strip=True) for a in soup.select("p a.reference.internal")]
+    assert links == ["Fig. 1", "Fig. 3", "Fig. 2"]
+    # the figures keep their design width (the PNG is drawn at twice it)
+    assert soup.select("figure img")[0].get("style") == "width: 350px;"
+    old = (root / "_build" / "html" / "book" / "bad.html").read_text(encoding="utf-8")
+    problems = figure_problems(old)
+    assert any("file name" in p for p in problems) and any("numbered caption" in p for p in problems)
+
+
+
+@pytest.mark.xfail(strict=True, reason="chapters not converted yet (issue 19)")
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_chapter_figures_have_alt_text_and_cited_numbered_captions(built_site, page):
+    """Every figure of a chapter: a real text alternative, a numbered caption, cited in the
+    text (issue 19). The lead removes the xfail mark when the chapters are converted."""
+    html = (built_site / page).read_text(encoding="utf-8")
+    problems = figure_problems(html)
+    assert problems == [], f"{page}: {len(problems)} problem(s):\n" + "\n".join(problems)

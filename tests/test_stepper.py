@@ -4,13 +4,19 @@ driven through its Python API, refits, determinism and the no-leaked-figures pro
 from __future__ import annotations
 
 import base64
+import html
 import io
+import json
 import re
 from types import SimpleNamespace
 
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 from PIL import Image
 
 from algos import gmm1d, kmeans, kmedoids, stepper
@@ -93,7 +99,7 @@ def test_a_hand_made_history_can_be_shown():
     p = stepper.StepThrough("kmeans", X4, SimpleNamespace(history=history, converged=False,
                                                           n_iter=1))
     assert len(p) == 3 and p.frames == history
-    assert p.next_text(2).startswith("Done: stopped after 1 iteration")
+    assert p.next_text(2) == "Done: stopped at max_iter after 1 iteration, before converging."
     with pytest.raises(TypeError):
         stepper.StepThrough("gmm1d", X4, SimpleNamespace(history=history))
     with pytest.raises(ValueError):
@@ -107,9 +113,16 @@ def test_texts_say_what_comes_next(km, em):
     assert km.next_text(0) == "Next: E-step, assign every point to its nearest centre"
     assert km.next_text(1) == "Next: M-step, move every centre to the mean of its points"
     assert km.next_text(2) == "Next: E-step, reassign every point to its nearest centre"
-    assert km.next_text(len(km) - 1).startswith("Done: converged after")
+    assert km.next_text(len(km) - 1) == (
+        "Done: converged after 2 iterations: no point changed cluster, so the M-step would "
+        "give the same centres.")
     assert em.next_text(1).startswith("Next: M-step, re-estimate weights")
-    assert em.next_text(20) == "Done: stopped after 10 iterations (max_iter) before converging."
+    # the seed's tenth M-step reproduces the ninth's parameters exactly: a fixed point that
+    # tol=0 cannot flag as converged; title and "Done" say the same thing (issue 15)
+    assert em.title(20) == "Iteration 10, after the M-step: parameters unchanged"
+    assert em.next_text(20) == (
+        "Done: stopped at max_iter after 10 iterations; the M-step left the parameters "
+        "unchanged, so the next E-step would repeat the last one: the fit is at a fixed point.")
     assert km.title(0) == "Start: initial centres"
     assert km.title(2) == "Iteration 1, after the M-step: centres moved"
     assert em.objective_text(0) == "Log-likelihood: -24.5125"
@@ -125,6 +138,140 @@ def test_alt_text_describes_each_frame(km, em):
     assert "(-0.33, 2.00), (0.00, -6.00)" in km.alt_text(2)
     means = em.frames[2].means
     assert f"mean {means[0]:.2f}" in em.alt_text(2) and f"mean {means[1]:.2f}" in em.alt_text(2)
+
+
+# ------------------------------------------------------------------ one truth per frame
+
+
+def _last_step_cases():
+    """(method, data, fit keywords, kind of the last half-step, converged?) for every way a
+    history can end: the start only, an E-step (a fixed point) and an M-step (by tolerance,
+    a fixed point, or at max_iter)."""
+    x5 = X_EM
+    blob = blobs(60, seed=2)
+    return [
+        ("kmeans", X4, dict(k=2, init=X4[[3, 0]], max_iter=0), "init", False),
+        ("kmeans", X4, dict(k=2, init=X4[[3, 0]]), "E", True),
+        ("kmeans", blob, dict(k=3, init="random", seed=0, max_iter=1), "M", False),
+        ("kmeans", blob, dict(k=3, init="random", seed=0, tol=0.5), "M", True),
+        ("kmedoids", X4, dict(k=2, init=X4[[3, 0]], max_iter=0), "init", False),
+        ("kmedoids", X4, dict(k=2, init=X4[[3, 0]], metric="l1"), "E", True),
+        ("kmedoids", blob, dict(k=3, init="random", seed=0, max_iter=1), "M", False),
+        ("kmedoids", blob, dict(k=3, init="random", seed=1), "M", True),
+        ("gmm1d", x5, dict(k=2, init=EM_INIT, max_iter=0), "init", False),
+        ("gmm1d", x5, dict(k=2, init=EM_INIT, max_iter=3, tol=0), "M", False),
+        ("gmm1d", x5, dict(k=2, init=EM_INIT, max_iter=10, tol=0), "M", False),
+        ("gmm1d", x5, dict(k=2, init=EM_INIT, tol=1e-3), "M", True),
+    ]
+
+
+@pytest.mark.parametrize("method, data, kwargs, last_kind, converged", _last_step_cases(),
+                         ids=lambda v: v if isinstance(v, str) else None)
+def test_one_truth_per_frame(method, data, kwargs, last_kind, converged):
+    """Caption, live widget, text alternative and "Done" sentence of the last frame agree
+    (the mixture player's last frame said "parameters updated" in its picture and
+    "parameters unchanged" in its caption)."""
+    p = stepper.step_through(method, data, **kwargs)
+    last = len(p) - 1
+    assert p.frames[-1].kind == last_kind and p.result.converged == converged
+    texts = p.frame_texts(last)
+    # the pictures carry no title: the sentence lives in one place only
+    figures = p.draw(last)
+    assert all(ax.get_title() == "" for fig in figures.values() for ax in fig.axes)
+    assert all(not t.get_text().startswith(("Iteration", "Start")) for fig in figures.values()
+               for t in fig.texts)
+    # caption (HTML), widget title and alt text say the same sentence
+    page = p.to_html()
+    payload = json.loads(page.split('<script type="application/json">', 1)[1]
+                         .split("</script>", 1)[0].replace("<\\/", "</"))
+    assert payload[-1]["title"] == texts["title"] == p.title(last)
+    c = controls(p)
+    c.slider.value = len(p)
+    assert c.title.value == f"<b>{html.escape(texts['position'])}: {html.escape(texts['title'])}</b>"
+    assert texts["title"].lower() in texts["alt"].lower()
+    # and the "Done" sentence agrees with the title about whether anything changed
+    title, done = texts["title"], texts["next"]
+    assert done.startswith("Done:") and done == payload[-1]["next"]
+    if last_kind == "init":
+        assert "no iteration was run" in done
+        return
+    nothing = title.endswith(("no point changed cluster", "unchanged"))
+    assert nothing == ("fixed point" in done or "would give the same" in done
+                       or "would repeat" in done)
+    assert ("converged" in done and "before converging" not in done) == converged
+    assert ("before converging" in done) == (not converged and not nothing)
+
+
+# ------------------------------------------------------------------ the pictures
+
+
+def test_objective_picture_shows_the_history_only_up_to_the_current_half_step(em):
+    for i in (0, 5, 20):
+        ax = em.draw(i)["objective"].axes[0]
+        xs = np.concatenate([np.asarray(ln.get_xdata(), float) for ln in ax.lines])
+        assert xs.max() == i and xs.min() == 0  # nothing drawn right of the current step
+        # the axes span the whole history, so the picture does not jump while stepping
+        assert ax.get_xlim() == (-0.5, len(em) - 0.5)
+        lo, hi = ax.get_ylim()
+        assert lo < min(s.objective for s in em.frames) < max(s.objective for s in em.frames) < hi
+    assert "up to M2" in em.objective_alt_text(4) and "up to" not in em.objective_alt_text(20)
+
+
+@pytest.mark.parametrize("fixture", ["km", "em"])
+def test_picture_text_is_at_least_12_css_px(fixture, request):
+    p = request.getfixturevalue(fixture)
+    assert p.smallest_text_px() >= 12.0
+    assert f'data-min-text-px="{p.smallest_text_px():.1f}"' in p.to_html()
+    # each picture fits a 390 px phone's 358 px column, and both fit the book's 688 px column
+    # side by side, also inside the padded panel the dark theme puts around HTML outputs
+    # (342 and 656 px measured in Chromium)
+    widths = [w for w, _ in p.panel_px.values()]
+    assert max(widths) + 2 <= 342 and sum(widths) + 6 <= 656
+
+
+@pytest.mark.parametrize("method, scale", [("kmeans", 1.0), ("kmedoids", 1.0), ("gmm1d", 1.0),
+                                           ("kmedoids", 2.5), ("kmeans", -3000.0),
+                                           ("gmm1d", -3000.0)])
+def test_no_text_is_cut_at_the_picture_edges(method, scale):
+    """Every label, tick label and legend entry lies inside its picture, whatever the width of
+    the tick labels (the mixture's "density" label was cut at the left edge behind the band's
+    "points" tick label; "x2" behind "-7.5" and "10.0" on the K-medoids outliers)."""
+    if method == "gmm1d":
+        p = stepper.step_through(method, X_EM * scale, k=2,
+                                 init=([0.5, 0.5], [6.0 * scale, 7.0 * scale],
+                                       [abs(scale), 2 * abs(scale)]), max_iter=3, tol=0)
+    else:
+        p = stepper.step_through(method, blobs(80) * [1.0, scale], k=3, init="random", seed=0)
+    for i in (0, 1, len(p) - 1):
+        for name, fig in p.draw(i).items():
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            undrawn = set()  # labels of ticks outside the view are kept but not drawn
+            for ax in fig.axes:
+                for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+                    lo, hi = sorted(lim)
+                    for tick in axis.get_major_ticks():
+                        if not lo - 1e-9 <= tick.get_loc() <= hi + 1e-9:
+                            undrawn.update((tick.label1, tick.label2))
+            for t in fig.findobj(Text):
+                if t.get_visible() and t.get_text().strip() and t not in undrawn:
+                    box = t.get_window_extent(renderer)
+                    if box.width == 0:
+                        continue
+                    assert box.x0 >= -1 and box.y0 >= -1 and box.x1 <= fig.bbox.x1 + 1 \
+                        and box.y1 <= fig.bbox.y1 + 1, (method, i, name, t.get_text(), box)
+
+
+def test_mixture_legend_matches_what_is_drawn(em):
+    fig = em.draw(3)["state"]
+    (legend,) = fig.legends
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels == ["component 0", "component 1", "mixture", "responsibilities $r_{nk}$"]
+    # the band's entry is solid blocks in the component colours, as the bars are drawn
+    patches = [p for p in legend.findobj(Rectangle) if p.get_facecolor()[3] > 0
+               and p is not legend.legendPatch]
+    assert {to_hex(p.get_facecolor()) for p in patches} >= {"#0072b2", "#e69f00"}
+    assert all(not p.get_hatch() for p in legend.findobj(Rectangle))
 
 
 # ------------------------------------------------------------------ the MIME bundle
@@ -147,15 +294,18 @@ def test_html_player_markup(km):
     for name in ("Previous step", "Next step", "Play", "Reset"):
         assert page.count(f">{name}</button>") == 1
     assert page.count('<input type="range" min="0" max="%d"' % (len(km) - 1)) == 1
-    assert "<img src=\"data:image/png;base64," in page
-    assert f'alt="{km.alt_text(0)}"'.replace("(", "(") in page
+    assert page.count('<img class="algos-player-state" src="data:image/png;base64,') == 1
+    assert page.count('<img class="algos-player-curve" src="data:image/png;base64,') == 1
+    assert f'alt="{html.escape(km.alt_text(0))}"' in page
+    assert f'alt="{html.escape(km.objective_alt_text(0))}"' in page
+    assert 'width="336" height="380"' in page and 'width="310" height="380"' in page
     # self-contained: no URL to anywhere but inline data
     assert not re.search(r"""(src|href)=["'](?!data:)""", page)
     assert "http://" not in page and "https://" not in page and "@import" not in page
-    # one PNG per half-step (first in the <img>, the others in the JSON data)
+    # two PNGs per half-step (the first frame's in the <img>s, the others in the JSON data)
     srcs = frame_srcs(page)
-    assert len(srcs) == len(km)
-    assert len(set(srcs)) == len(km)
+    assert len(srcs) == 2 * len(km)
+    assert len(set(srcs)) == 2 * len(km)
     # a JSON payload cannot close its own <script> element early
     data = page.split('<script type="application/json">', 1)[1].split("</script>", 1)[0]
     assert "</" not in data
@@ -177,17 +327,21 @@ def test_frames_are_deterministic_and_compact(em):
     png = em.png(3, compact=True)
     assert png == other.png(3, compact=True)
     image = Image.open(io.BytesIO(png))
-    assert image.mode == "P" and image.size == (768, 344)
+    # the website's pictures: 1.5 times the design size (sharp on high-density screens)
+    assert image.mode == "P" and image.size == (504, 570)
+    assert Image.open(io.BytesIO(em.png(3, panel="objective", compact=True))).size == (465, 570)
     assert not (set(image.info) & {"Software", "Creation Time", "date:create"})
     live = Image.open(io.BytesIO(em.png(3)))
-    assert live.size == (864, 387) and len(em.png(3)) > len(png)
+    assert live.size == (336, 380)
+    with pytest.raises(ValueError, match="panel"):
+        em.png(3, panel="left")
 
 
 def test_long_history_is_capped_first_and_last(em):
     em.max_html_frames = 8
     assert em.html_frame_indices() == [0, 1, 2, 3, 4, 5, 19, 20]
     page = em.to_html()
-    assert len(frame_srcs(page)) == 8
+    assert len(frame_srcs(page)) == 16
     assert "the last two of 21" in page
     assert "Half-step 21 of 21" in page
 
@@ -222,11 +376,12 @@ def test_widget_buttons_and_labels(km):
     assert all(w.tooltip for w in (c.prev, c.next, c.play_toggle, c.reset))
     assert (c.slider.min, c.slider.max) == (1, len(km)) == (c.play.min, c.play.max)
     assert c.prev.disabled and not c.next.disabled
-    assert c.next_text.value == km.next_text(0)
-    assert c.objective.value == km.objective_text(0)
-    assert c.image.value == km.png(0)
+    assert c.next_text.value == html.escape(km.next_text(0))
+    assert c.objective.value == html.escape(km.objective_text(0))
+    assert c.image.value == km.png(0) and c.curve.value == km.png(0, panel="objective")
     assert c.metric.value == "l2" and c.dataset is None
-    assert box.children[1] is c.image
+    assert box.children[0].children[:4] == (c.prev, c.next, c.play_toggle, c.reset)
+    assert box.children[1] is c.title and box.children[2].children == (c.image, c.curve)
 
 
 def test_widget_next_previous_reset_redraw(km):
@@ -234,18 +389,46 @@ def test_widget_next_previous_reset_redraw(km):
     first = c.image.value
     c.next.click()
     assert c.index == 1 and c.slider.value == 2 and c.image.value != first
-    assert c.title.value == f"Half-step 2 of {len(km)}: {km.title(1)}"
+    assert c.title.value == f"<b>Half-step 2 of {len(km)}: {html.escape(km.title(1))}</b>"
     c.next.click()
     c.prev.click()
     assert c.index == 1
     c.slider.value = len(km)  # the slider counts half-steps from 1, as the caption does
     assert c.next.disabled and c.image.value == km.png(len(km) - 1)
-    assert c.title.value.startswith(f"Half-step {len(km)} of {len(km)}:")
+    assert c.title.value.startswith(f"<b>Half-step {len(km)} of {len(km)}:")
     c.next.click()  # at the end: stays
     assert c.index == len(km) - 1
     c.play_toggle.value = True
     c.reset.click()
     assert c.index == 0 and c.image.value == first and not c.play_toggle.value
+
+
+def test_widget_play_reads_pause_while_playing(km):
+    c = controls(km)
+    assert c.play_toggle.description == "Play"
+    c.play_toggle.value = True  # what the browser sends when the button is pressed
+    assert c.play_toggle.description == "Pause" and "Stop" in c.play_toggle.tooltip
+    c.play_toggle.value = False  # pressed again, or the Play widget reached the end
+    assert c.play_toggle.description == "Play"
+    c.play_toggle.value = True
+    c.reset.click()
+    assert c.play_toggle.description == "Play"
+
+
+def test_widget_controls_wrap_instead_of_truncating(km):
+    """In a narrow notebook (JupyterLab at 1024 x 768) rows wrap; no button shrinks below its
+    label ("Previous ...", "Next s...", "P..." before) and widths are in em, not pixels."""
+    box = km.widget()
+    c = controls(km)
+    rows = [w for w in box.children if isinstance(w, widgets.HBox)]
+    assert len(rows) == 3 and all(r.layout.flex_flow == "row wrap" for r in rows)
+    for b in (c.prev, c.next, c.play_toggle, c.reset):
+        assert b.layout.width == "auto" and b.layout.flex == "0 0 auto"
+    for w in (c.slider, c.k, c.init, c.seed, c.metric):
+        assert "px" not in str(w.layout.width) and "px" not in str(w.layout.min_width)
+        assert w.style.description_width == "initial"
+    # long sentences are HTML (wrapping), not Label (which cuts them with "...")
+    assert all(isinstance(w, widgets.HTML) for w in (c.title, c.next_text, c.objective))
 
 
 def test_widget_refit_controls():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import StaticServer, open_offline_page
-from player_checks import check_every_player, player_state
+from player_checks import check_every_player, check_text_size, player_state, wait_until_ready
 
 from algos import stepper
 
@@ -119,5 +119,53 @@ def test_long_history_shows_first_and_last_frames(browser_context, tmp_path):
         assert last["frame"] == "11" and last["caption"] == player.title(60)
         assert root.locator("output").inner_text() == "Half-step 61 of 61"
         assert "the last two of 61" in root.inner_text()
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_picture_text_stays_legible_on_a_laptop_and_a_phone(browser_context, player_page,
+                                                             screenshot_dir, width):
+    """In a column as wide as the book's (688 px at 1280, 358 px on a 390 px phone) no text
+    of a frame is below 12 CSS px: side by side on a laptop, one above the other on a phone,
+    each picture shown at its design width."""
+    path, _ = player_page
+    column = 688 if width == 1280 else 358
+    page = browser_context.new_page()
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(path.as_uri())
+        page.add_style_tag(content=f"main {{ max-width: {column}px; margin: 0 auto; padding: 0; }}")
+        players = page.locator("div.algos-player")
+        for n in range(players.count()):
+            player = players.nth(n)
+            wait_until_ready(player)
+            sizes = check_text_size(player)
+            assert all(s["shown"] >= s["design"] - 0.5 for s in sizes), sizes  # not shrunk
+            state, curve = (player.locator(f"img.algos-player-{c}").bounding_box()
+                            for c in ("state", "curve"))
+            side_by_side = abs(state["y"] - curve["y"]) < 1
+            assert side_by_side == (width == 1280), (width, state, curve)
+        players.first.screenshot(path=str(screenshot_dir / f"stepper_player_{width}.png"))
+    finally:
+        page.close()
+
+
+def test_print_shows_a_frame_without_dead_controls(browser_context, player_page):
+    path, _ = player_page
+    page = browser_context.new_page()
+    try:
+        page.goto(path.as_uri())
+        player = page.locator("div.algos-player").first
+        wait_until_ready(player)
+        player.get_by_role("button", name="Next step", exact=True).click()
+        page.emulate_media(media="print")
+        assert not player.locator(".algos-player-controls").is_visible()
+        for part in ("img.algos-player-state", "img.algos-player-curve", "figcaption",
+                     ".algos-player-next"):
+            assert player.locator(part).is_visible(), part
+        assert player_state(player)["frame"] == "1"  # the frame the reader was looking at
+        page.emulate_media(media="screen")
+        assert player.locator(".algos-player-controls").is_visible()
     finally:
         page.close()

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Points per block: 32,768 float64 values (256 kB) per temporary stay in the L2 cache.
+#: Points per block: 32,768 float64 values (256 kB) per temporary stay in the L2 cache. Every
+#: blocked loop in ``algos`` (nearest centre, medoid costs, the E- and M-steps of ``gmm1d``)
+#: reads this value when it runs, so a test can set it to a few points to exercise the
+#: multi-block paths on small data (``monkeypatch.setattr(algos._distances, "BLOCK", 7)``).
 BLOCK = 32_768
 
 #: Candidate costs within this relative distance of the minimum count as tied (see ``argmin_tie``).
@@ -91,15 +94,21 @@ def _scan_centers(Xt, C, metric, second):
     return labels, best, runner_up
 
 
-def distance_to_assigned(Xt, C, labels, metric, out=None):
+def distance_to_assigned(Xt, C, labels, metric, out=None, tmp=None):
     """Squared l2 (or l1) distance of every point to its assigned centre ``C[labels]``.
 
     ``labels`` must already be valid indices into C (mode="clip" skips a second bounds
-    check). ``out``, if given, receives the result (reusing it saves fresh memory per call).
+    check). ``out`` and ``tmp``, if given, are float arrays of shape (n,): ``out`` receives the
+    result and ``tmp`` is scratch space (reusing both saves fresh memory per call).
+
+    Each value is formed exactly as :func:`nearest_center` forms the distance to the chosen
+    centre (coordinate 0 first, then each further coordinate added), so the two agree bit for
+    bit.
     """
     d, n = Xt.shape
     out = np.empty(n) if out is None else out
-    tmp = np.empty(n) if d > 1 else None
+    if d > 1 and tmp is None:
+        tmp = np.empty(n)
     for j in range(d):
         target = out if j == 0 else tmp
         np.take(np.ascontiguousarray(C[:, j]), labels, out=target, mode="clip")

@@ -5,18 +5,23 @@
   if (!root || root.getAttribute("data-ready") === "1") { return; }
   root.setAttribute("data-ready", "1");
   var frames = JSON.parse(root.querySelector("script[type='application/json']").textContent);
-  var img = root.querySelector("img");
+  var state = root.querySelector("img.algos-player-state");
+  var curve = root.querySelector("img.algos-player-curve");
   var caption = root.querySelector("figcaption");
-  var nextText = root.querySelector(".algos-player-next");
-  var objective = root.querySelector(".algos-player-objective");
+  var texts = {
+    next: root.querySelector(".algos-player-next"),
+    objective: root.querySelector(".algos-player-objective"),
+    detail: root.querySelector(".algos-player-detail")
+  };
   var slider = root.querySelector("input[type='range']");
   var position = root.querySelector("output");
   var buttons = {};
   Array.prototype.forEach.call(root.querySelectorAll("button[data-act]"), function (b) {
     buttons[b.getAttribute("data-act")] = b;
   });
-  // frame 0's picture is only in the <img> (it shows without JavaScript); keep it here
-  frames[0].src = frames[0].src || img.getAttribute("src");
+  // frame 0's pictures are only in the <img>s (they show without JavaScript); keep them here
+  frames[0].src_state = frames[0].src_state || state.getAttribute("src");
+  frames[0].src_objective = frames[0].src_objective || curve.getAttribute("src");
   var current = 0;
   var timer = null;
   var last = frames.length - 1;
@@ -25,11 +30,14 @@
     i = Math.max(0, Math.min(last, i));
     current = i;
     var f = frames[i];
-    img.src = f.src;
-    img.alt = f.alt;
+    state.src = f.src_state;
+    state.alt = f.alt;
+    curve.src = f.src_objective;
+    curve.alt = f.objective_alt;
     caption.textContent = f.title;
-    nextText.textContent = f.next;
-    objective.textContent = f.objective;
+    texts.next.textContent = f.next;
+    texts.objective.textContent = f.objective;
+    texts.detail.textContent = f.detail;
     position.textContent = f.position;
     slider.value = String(i);
     slider.setAttribute("aria-valuetext", f.position + ": " + f.title);
@@ -38,14 +46,19 @@
     buttons.next.disabled = i === last;
   }
 
+  // "Play" reads "Pause" while playing: the button's name says what pressing it does
   function stop() {
     if (timer !== null) { window.clearInterval(timer); timer = null; }
-    buttons.play.setAttribute("aria-pressed", "false");
+    buttons.play.textContent = "Play";
+    buttons.play.title = "Play the half-steps one after another";
+    root.setAttribute("data-playing", "false");
   }
 
   function play() {
     if (current === last) { show(0); }
-    buttons.play.setAttribute("aria-pressed", "true");
+    buttons.play.textContent = "Pause";
+    buttons.play.title = "Stop at this half-step";
+    root.setAttribute("data-playing", "true");
     timer = window.setInterval(function () {
       if (current >= last) { stop(); return; }
       show(current + 1);
@@ -64,5 +77,6 @@
     if (e.key === "ArrowRight") { stop(); show(current + 1); e.preventDefault(); }
     if (e.key === "ArrowLeft") { stop(); show(current - 1); e.preventDefault(); }
   });
+  stop();
   show(0);
 })();

@@ -74,6 +74,10 @@ class MixtureStep:
         Responsibilities r_nk (rows sum to 1).
     weights, means, sigmas : ndarray, shape (k,)
         Mixture parameters after this step.
+    floored : tuple of int
+        Components whose sigma the floor ``min_sigma`` raised in this step: at ``"init"`` a
+        starting sigma below the floor, at ``"M"`` a weighted standard deviation below it
+        (a component collapsing onto a point). Always empty for ``"E"``.
     """
 
     kind: str
@@ -83,6 +87,7 @@ class MixtureStep:
     weights: np.ndarray
     means: np.ndarray
     sigmas: np.ndarray
+    floored: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -174,6 +179,89 @@ class GMMResult:
     n_iter: int
     converged: bool
     history: tuple
+
+
+@dataclass(frozen=True)
+class GaussianMixtureStep:
+    """State after one half-step of Gaussian-mixture EM in d dimensions (:mod:`algos.gmm`).
+
+    Attributes
+    ----------
+    kind : {"init", "E", "M"}
+        ``"init"`` holds the starting parameters (``resp`` is None), ``"E"`` the new
+        responsibilities with the old parameters, ``"M"`` the new parameters.
+    iteration : int
+        0 for ``"init"``; the E- and M-step of iteration ``t`` both carry ``t`` (1-based).
+    objective : float
+        Total log-likelihood of the data under this step's parameters (also readable as
+        ``log_likelihood``).
+    resp : ndarray, shape (n, k) or None
+        Responsibilities r_ij (rows sum to 1): for ``"E"`` the new ones, for ``"M"`` the ones
+        the M-step used (the same array).
+    weights : ndarray, shape (k,)
+    means : ndarray, shape (k, d)
+    covariances : ndarray, shape (k, d, d)
+        Mixture parameters after this step; covariances are full matrices whatever the
+        covariance type.
+    dead : tuple of int
+        Components whose total responsibility is exactly 0 in this step: their weight is 0
+        and they kept their previous mean and covariance.
+    """
+
+    kind: str
+    iteration: int
+    objective: float
+    resp: np.ndarray | None
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    dead: tuple = ()
+
+    @property
+    def log_likelihood(self):
+        """The same number as ``objective``: the total log-likelihood of this step's parameters."""
+        return self.objective
+
+
+@dataclass(frozen=True)
+class GaussianMixtureResult:
+    """Outcome of :func:`algos.gmm.fit`.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (k,)
+    means : ndarray, shape (k, d)
+    covariances : ndarray, shape (k, d, d)
+        Parameters after the last M-step (full matrices whatever the covariance type).
+    resp : ndarray, shape (n, k)
+        Responsibilities under the final parameters (one extra E-step, the one whose
+        normaliser also gives ``log_likelihood``).
+    log_likelihood : float
+        Total (summed, natural-log) log-likelihood of the final parameters,
+        ``history[-1].objective``.
+    n_iter : int
+        EM iterations run (E-step + M-step pairs).
+    converged : bool
+        True if the log-likelihood changed by less than ``tol`` per point before ``max_iter``
+        ran out.
+    history : tuple of GaussianMixtureStep
+        Every half-step, starting with ``"init"``.
+    covariance_type : str
+        ``"full"``, ``"diag"``, ``"spherical"`` or ``"tied"``.
+    reg_covar : ndarray, shape (d,)
+        What was added to the diagonal of every covariance after each M-step.
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    resp: np.ndarray
+    log_likelihood: float
+    n_iter: int
+    converged: bool
+    history: tuple
+    covariance_type: str
+    reg_covar: np.ndarray
 
 
 def readonly(a):

@@ -1,11 +1,16 @@
 """The live ipywidgets view of a :class:`algos.stepper.StepThrough` (private).
 
 Kept apart from :mod:`algos.stepper` so that the website player and the figures do not need
-ipywidgets, and so the widget wiring reads on its own: the picture is one ``widgets.Image``
-whose PNG bytes are replaced in place (no flicker, no figure objects in the notebook).
+ipywidgets, and so the widget wiring reads on its own: the two pictures are ``widgets.Image``
+whose PNG bytes are replaced in place (no flicker, no figure objects in the notebook). Rows wrap
+(``flex_flow="row wrap"``) and widths are in em, so in a narrow notebook (JupyterLab's default
+layout on a 1024 x 768 projector) the controls move to a second line instead of being cut to
+"Previous ..."; the pictures stack under the controls.
 """
 
 from __future__ import annotations
+
+from html import escape
 
 import ipywidgets as widgets
 
@@ -27,52 +32,64 @@ class _Controls:
         n = len(player)
 
         def button(description, tooltip):
+            # never narrower than its label: the row wraps instead of cutting "Previous step"
             return widgets.Button(description=description, tooltip=tooltip,
-                                  layout=widgets.Layout(width="auto"))
+                                  layout=widgets.Layout(width="auto", flex="0 0 auto"))
 
         self.prev = button("Previous step", "Go back one half-step")
         self.next = button("Next step", "Go forward one half-step")
         self.reset = button("Reset", "Back to the start")
+        # reads "Pause" while playing: the button says what pressing it does
         self.play_toggle = widgets.ToggleButton(description="Play", value=False,
                                                 tooltip="Play the half-steps one after another",
-                                                layout=widgets.Layout(width="auto"))
+                                                layout=widgets.Layout(width="auto",
+                                                                      flex="0 0 auto"))
         # numbered from 1 like the caption ("Half-step 2 of 21"); the frame index is value - 1
         self.slider = widgets.IntSlider(value=1, min=1, max=n, step=1,
                                         description="Half-step", continuous_update=False,
-                                        readout=True, layout=widgets.Layout(width="340px"))
-        # ipywidgets.Play ticks in the browser; it is hidden and driven by the "Play" toggle,
-        # whose accessible name stays "Play" (Play's own buttons are unlabelled icons)
+                                        readout=True, style={"description_width": "initial"},
+                                        layout=widgets.Layout(flex="1 1 18em", min_width="14em",
+                                                              max_width="32em", width="auto"))
+        # ipywidgets.Play ticks in the browser; it is hidden and driven by the "Play" toggle
+        # (Play's own buttons are unlabelled icons)
         self.play = widgets.Play(value=1, min=1, max=n, step=1,
                                  interval=player.play_interval_ms,
                                  layout=widgets.Layout(display="none"))
         widgets.jslink((self.play, "value"), (self.slider, "value"))
         widgets.jslink((self.play_toggle, "value"), (self.play, "playing"))
+        self.play_toggle.observe(self._on_play_toggle, names="value")
 
-        self.title = widgets.Label()
-        self.next_text = widgets.Label()
-        self.objective = widgets.Label()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.status = widgets.Label()
+        # HTML, not Label: a long sentence wraps instead of ending in "..."
+        self.title = widgets.HTML()
+        self.next_text = widgets.HTML()
+        self.objective = widgets.HTML()
+        self.detail = widgets.HTML()
+        picture = widgets.Layout(max_width="100%", height="auto", flex="0 1 auto")
+        self.image = widgets.Image(format="png", layout=picture)
+        self.curve = widgets.Image(format="png", layout=picture)
+        self.status = widgets.HTML()
 
         # refit controls
-        self.k = widgets.BoundedIntText(value=int(player.fit_kwargs.get("k", 2)), min=1,
-                                        max=max(1, min(len(player.data), 12)), description="k",
-                                        layout=widgets.Layout(width="120px"))
-        self.init = widgets.Dropdown(description="init", layout=widgets.Layout(width="220px"))
+        def control(kind, width, **kwargs):
+            # widths in em: they grow with the font; the label takes what it needs
+            return kind(style={"description_width": "initial"},
+                        layout=widgets.Layout(width=width, flex="0 0 auto"), **kwargs)
+
+        self.k = control(widgets.BoundedIntText, "7em", value=int(player.fit_kwargs.get("k", 2)),
+                         min=1, max=max(1, min(len(player.data), 12)), description="k")
+        self.init = control(widgets.Dropdown, "14em", description="init")
         seed = player.fit_kwargs.get("seed")
-        self.seed = widgets.IntText(value=seed if isinstance(seed, int) else 0,
-                                    description="seed", layout=widgets.Layout(width="150px"))
+        self.seed = control(widgets.IntText, "9em", value=seed if isinstance(seed, int) else 0,
+                            description="seed")
         refit_row = [self.k, self.init, self.seed]
         self.metric = None
         if player.method != "gmm1d":
-            self.metric = widgets.Dropdown(options=["l2", "l1"], value=player.metric,
-                                           description="metric",
-                                           layout=widgets.Layout(width="150px"))
+            self.metric = control(widgets.Dropdown, "9em", options=["l2", "l1"],
+                                  value=player.metric, description="metric")
             refit_row.append(self.metric)
         self.dataset = None
         if player._datasets:
-            self.dataset = widgets.Dropdown(description="dataset",
-                                            layout=widgets.Layout(width="340px"))
+            self.dataset = control(widgets.Dropdown, "20em", description="dataset")
             refit_row.append(self.dataset)
         self._sync_refit_controls()
 
@@ -83,17 +100,23 @@ class _Controls:
         for w in refit_row:
             w.observe(self._on_refit_control, names="value")
 
+        wrap = widgets.Layout(flex_flow="row wrap", align_items="center", width="100%")
         self.box = widgets.VBox([
-            self.title,
-            self.image,
+            # the controls first: when the notebook is narrow (JupyterLab with its file
+            # browser on a 1024 x 768 projector) the pictures stack, and the buttons stay in
+            # view with the first picture
             widgets.HBox([self.prev, self.next, self.play_toggle, self.reset, self.slider,
-                          self.play]),
+                          self.play], layout=wrap),
+            self.title,
+            # the two pictures side by side, one under the other when the notebook is narrow
+            widgets.HBox([self.image, self.curve], layout=wrap),
             self.next_text,
             self.objective,
+            self.detail,
             widgets.HTML("<b>Re-run the fit</b> (changes restart from the first half-step):"),
-            widgets.HBox(refit_row, layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HBox(refit_row, layout=wrap),
             self.status,
-        ])
+        ], layout=widgets.Layout(width="100%", max_width="100%"))
         self.show(0)
 
     # -------------------------------------------------------------- stepping
@@ -114,12 +137,21 @@ class _Controls:
     def show(self, i):
         p = self.player
         i = max(0, min(len(p) - 1, int(i)))
-        self.image.value = p.png(i)
-        self.title.value = f"{p.position_text(i)}: {p.title(i)}"
-        self.next_text.value = p.next_text(i)
-        self.objective.value = p.objective_text(i)
+        texts = p.frame_texts(i)
+        self.image.value = p.png(i, panel="state")
+        self.curve.value = p.png(i, panel="objective")
+        self.title.value = f"<b>{escape(texts['position'])}: {escape(texts['title'])}</b>"
+        self.next_text.value = escape(texts["next"])
+        self.objective.value = escape(texts["objective"])
+        self.detail.value = escape(texts["detail"])
         self.prev.disabled = i == 0
         self.next.disabled = i == len(p) - 1
+
+    def _on_play_toggle(self, change):
+        playing = bool(change["new"])
+        self.play_toggle.description = "Pause" if playing else "Play"
+        self.play_toggle.tooltip = ("Stop at this half-step" if playing
+                                    else "Play the half-steps one after another")
 
     # -------------------------------------------------------------- refitting
 
@@ -167,7 +199,7 @@ class _Controls:
         try:
             p.refit(**changes)
         except (ValueError, TypeError) as err:
-            self.status.value = f"Could not re-run the fit: {err}"
+            self.status.value = escape(f"Could not re-run the fit: {err}")
             self._sync_refit_controls()
             return
         self.status.value = ""

@@ -172,13 +172,49 @@ def check_mixture(weights, means, sigmas, k=None):
             f"weights, means and sigmas must have the same length, got "
             f"{w.shape[0]}, {m.shape[0]} and {s.shape[0]}"
         )
-    if (w < 0).any():
-        raise ValueError("weights must be non-negative")
-    if abs(w.sum() - 1.0) > 1e-8:
-        raise ValueError(f"weights must sum to 1 (within 1e-8), got sum {w.sum()!r}")
+    check_weights(w)
     if (s <= 0).any():
         raise ValueError("sigmas must be > 0")
     return w, m, s
+
+
+def check_weights(w, name="weights"):
+    """Mixture weights (a float array already read): non-negative and summing to 1 (within 1e-8)."""
+    if (w < 0).any():
+        raise ValueError(f"{name} must be non-negative")
+    if abs(w.sum() - 1.0) > 1e-8:
+        raise ValueError(f"{name} must sum to 1 (within 1e-8), got sum {w.sum()!r}")
+    return w
+
+
+#: Relative asymmetry accepted in a covariance matrix: |C - C^T| <= SYMMETRY_RTOL * max|C|.
+SYMMETRY_RTOL = 1e-8
+
+
+def check_gaussian_mixture(weights, means, covariances, k=None, d=None):
+    """d-dimensional mixture parameters: weights (k,), means (k, d), covariances (k, d, d).
+
+    Weights are non-negative and sum to 1; every covariance is symmetric (within
+    ``SYMMETRY_RTOL`` of its largest entry; the result is made exactly symmetric). Whether
+    each is positive definite is decided by its Cholesky factorisation, in :mod:`algos.gmm`.
+    """
+    w = check_weights(as_float_array(weights, "weights", ndim=1))
+    m = as_float_array(means, "means", ndim=2)
+    c = as_float_array(covariances, "covariances", ndim=3)
+    k = w.shape[0] if k is None else k
+    d = m.shape[1] if d is None else d
+    if w.shape[0] != k:
+        raise ValueError(f"weights must have length k={k}, got {w.shape[0]}")
+    if m.shape != (k, d):
+        raise ValueError(f"means must have shape ({k}, {d}) (k components, d features), got {m.shape}")
+    if c.shape != (k, d, d):
+        raise ValueError(f"covariances must have shape ({k}, {d}, {d}) (one d x d matrix per component), got {c.shape}")
+    ct = c.transpose(0, 2, 1)
+    scale = np.abs(c).max(axis=(1, 2))
+    bad = np.flatnonzero(np.abs(c - ct).max(axis=(1, 2)) > SYMMETRY_RTOL * scale)
+    if bad.size:
+        raise ValueError(f"covariances[{int(bad[0])}] is not symmetric")
+    return w, m, 0.5 * (c + ct)
 
 
 def check_resp(resp, n, name="resp"):

@@ -18,15 +18,21 @@ import numbers
 import numpy as np
 
 from . import _validation as v
-from ._distances import BLOCK, blocks
+from . import _distances
+from ._distances import blocks
 from ._results import GMMResult, MixtureStep, readonly
 
 __all__ = ["e_step", "m_step", "log_likelihood", "objective", "fit", "GMMResult", "default_min_sigma"]
 
 INITS = ("kmeans", "random")
 
-#: Relative size of the default sigma floor: ``min_sigma = MIN_SIGMA_FACTOR * std(x)``.
+#: Relative size of the default sigma floor: ``min_sigma = MIN_SIGMA_FACTOR * scale``, where
+#: ``scale`` is a robust spread of the data (see :func:`default_min_sigma`).
 MIN_SIGMA_FACTOR = 1e-6
+
+#: Scales the median absolute deviation to the standard deviation for normal data:
+#: 1 / Phi^{-1}(3/4) = 1.4826 (Rousseeuw and Croux 1993).
+MAD_TO_SD = 1.482602218505602
 
 _HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
 
@@ -83,7 +89,7 @@ def m_step(x, resp, *, min_sigma=None, previous=None):
     resp : array_like, shape (n, k)
         Responsibilities, in [0, 1], rows summing to 1 (within 1e-6).
     min_sigma : float, optional
-        Floor for the standard deviations (default ``1e-6 * std(x)``, see :func:`fit`).
+        Floor for the standard deviations (default :func:`default_min_sigma` of ``x``).
     previous : tuple (weights, means, sigmas), optional
         Parameters before this step: a component whose total responsibility is exactly 0
         keeps its previous mean and sigma (its weight becomes 0). Without ``previous`` such a
@@ -122,7 +128,7 @@ def m_step(x, resp, *, min_sigma=None, previous=None):
                 f"component(s) {dead.tolist()} have zero total responsibility; pass "
                 f"previous=(weights, means, sigmas) so they keep their parameters"
             )
-    return _m_step(x, R, floor, prev)
+    return _m_step(x, R, floor, prev)[:3]
 
 
 def log_likelihood(x, weights, means, sigmas):
@@ -155,13 +161,39 @@ objective = log_likelihood
 
 
 def default_min_sigma(x):
-    """The default sigma floor for data ``x``: ``1e-6 * std(x)`` (or ``1e-6`` if std is 0).
+    """The default sigma floor for data ``x``: 1e-6 times a robust scale of the data.
+
+    The scale is ``1.4826 * MAD``, the median absolute deviation from the median scaled to
+    equal the standard deviation for normal data (Hampel 1974, "The influence curve and its
+    role in robust estimation", JASA 69; Rousseeuw and Croux 1993, "Alternatives to the median
+    absolute deviation", JASA 88). Unlike the standard deviation it has a 50% breakdown point:
+    one far value (a missing-value code such as -999 or 1e6, a typo) moves it by at most one
+    rank, so it cannot lift the floor above the spread of the groups, whatever its size.
+
+    Degenerate data: if more than half the values are equal the MAD is 0, and the scale is the
+    smallest gap between two distinct values (the resolution of the data, e.g. 1 for whole
+    millimetres), so the floor stays far below any spread the data can show; one far value
+    changes that gap only when it is the data's one other value. If all values are equal the
+    scale is their absolute value (1 if they are 0).
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+
+    Returns
+    -------
+    float
+        ``MIN_SIGMA_FACTOR * scale`` (``MIN_SIGMA_FACTOR`` is 1e-6), always > 0.
 
     Examples
     --------
     >>> from algos import gmm1d
-    >>> gmm1d.default_min_sigma([0., 2.])
-    1e-06
+    >>> gmm1d.default_min_sigma([0., 1., 2., 3., 4.])   # MAD 1
+    1.482602218505602e-06
+    >>> gmm1d.default_min_sigma([0., 1., 2., 3., 1e6])  # one far value: the same floor
+    1.482602218505602e-06
+    >>> gmm1d.default_min_sigma([5., 5., 5., 7.])       # MAD 0: the gap 2
+    2e-06
     """
     x = v.check_x1d(x)
     return _min_sigma(x, None)
@@ -177,10 +209,12 @@ def fit(x, *, k, init="kmeans", max_iter=100, tol=1e-8, seed=None, min_sigma=Non
     k : int
         Number of components, 1 <= k <= n.
     init : {"kmeans", "random"} or tuple (weights, means, sigmas), default "kmeans"
-        Starting parameters. Explicit parameters reproduce a given run exactly. ``"kmeans"``:
-        run :func:`algos.kmeans.fit` (k-means++ start, seeded) and take each cluster's share of
-        points, mean and standard deviation. ``"random"``: means at k distinct data points
-        drawn at random, every sigma ``std(x)``, equal weights.
+        Starting parameters. Explicit parameters reproduce a given run exactly (a sigma below
+        ``min_sigma`` is raised to it first, see Notes). ``"kmeans"``: run
+        :func:`algos.kmeans.fit` (k-means++ start, seeded) and take each cluster's share of
+        points, mean and standard deviation. ``"random"``: means at k data points drawn at
+        random at distinct values (as K-means' ``"random"`` start draws them), every sigma
+        ``std(x)``, equal weights.
     max_iter : int, default 100
         Maximum number of EM iterations (E-step + M-step).
     tol : float, default 1e-8
@@ -189,9 +223,11 @@ def fit(x, *, k, init="kmeans", max_iter=100, tol=1e-8, seed=None, min_sigma=Non
     seed : int, numpy.random.Generator or None
         Seed for the random initialisations.
     min_sigma : float, optional
-        Floor for every sigma after an M-step. Default ``1e-6 * std(x)`` (``1e-6`` if all
-        points are equal): far below any sigma that describes the data, yet it keeps a
-        component that collapses onto a single point at a finite density.
+        Floor for every sigma, at the start and after every M-step. Default
+        :func:`default_min_sigma`: 1e-6 times a robust scale of the data (1.4826 times the
+        median absolute deviation), far below any sigma that describes the data and not
+        inflated by outliers, yet it keeps a component that collapses onto a single point at a
+        finite density.
 
     Returns
     -------
@@ -210,8 +246,11 @@ def fit(x, *, k, init="kmeans", max_iter=100, tol=1e-8, seed=None, min_sigma=Non
     **Log-likelihood.** ``log_likelihood`` is the total over the n points, in nats.
     scikit-learn's ``GaussianMixture.lower_bound_`` is the *mean per point* (the total
     divided by n), and its ``tol`` applies to that mean; our ``tol`` is on the same per-point
-    scale. EM never lowers the log-likelihood; the sigma floor keeps that true, since the
-    M-step then maximises over sigmas >= ``min_sigma``.
+    scale. EM never lowers the log-likelihood, from the first recorded step on: starting
+    sigmas below ``min_sigma`` are raised to it before the first E-step (the ``"init"`` step
+    holds the raised sigmas and lists those components in its ``floored`` field), and every
+    M-step maximises over sigmas >= ``min_sigma``. Each step's ``floored`` lists the
+    components whose sigma the floor raised in that step.
 
     **Memory.** ``history`` keeps the responsibilities of every iteration (8 k bytes per
     point), the price of replaying every step.
@@ -235,20 +274,22 @@ def fit(x, *, k, init="kmeans", max_iter=100, tol=1e-8, seed=None, min_sigma=Non
     max_iter = v.check_int(max_iter, "max_iter", minimum=0)
     tol = v.check_tol(tol)
     floor = _min_sigma(x, min_sigma)
-    w, m, s = _initial_parameters(x, k, init, seed, floor)
+    rng = v.make_rng(seed)  # checked even when an explicit start does not use it
+    w, m, s, floored = _initial_parameters(x, k, init, rng, floor)
 
     w, m, s = (readonly(a) for a in (w, m, s))
     R, ll = _e_step(x, w, m, s)
-    history = [MixtureStep("init", 0, ll, None, w, m, s)]
+    history = [MixtureStep("init", 0, ll, None, w, m, s, floored=floored)]
     converged = False
     n_iter = 0
     for t in range(1, max_iter + 1):
         n_iter = t
         resp = readonly(R).T  # a view of a read-only array is read-only too
         history.append(MixtureStep("E", t, ll, resp, w, m, s))
-        w, m, s = (readonly(a) for a in _m_step(x, R, floor, (w, m, s)))
+        w, m, s, floored = _m_step(x, R, floor, (w, m, s))
+        w, m, s = (readonly(a) for a in (w, m, s))
         R, new_ll = _e_step(x, w, m, s)  # the next E-step; its normaliser is LL(new params)
-        history.append(MixtureStep("M", t, new_ll, resp, w, m, s))
+        history.append(MixtureStep("M", t, new_ll, resp, w, m, s, floored=floored))
         change, ll = new_ll - ll, new_ll
         if abs(change) < tol * n:
             converged = True
@@ -282,7 +323,7 @@ def _e_step(x, w, m, s):
     with np.errstate(divide="ignore"):
         const = np.log(w) - np.log(s) - _HALF_LOG_2PI  # -inf for a weight of 0
     scale = np.sqrt(0.5) / s
-    size = min(n, BLOCK)
+    size = min(n, _distances.BLOCK)
     top, total = np.empty(size), np.empty(size)
     ll = 0.0
     for sl in blocks(n):
@@ -320,6 +361,9 @@ def _clipped_log_terms(x, m, s, const):
 def _m_step(x, R, floor, previous):
     """Weighted ML parameters from (k, n) responsibilities; sigmas floored at ``floor``.
 
+    Returns ``(weights, means, sigmas, floored)``, ``floored`` the tuple of components whose
+    weighted standard deviation was below the floor.
+
     ``N_j = sum_i R[j, i]``, ``mean_j = sum_i R[j, i] x_i / N_j`` and
     ``var_j = sum_i R[j, i] (x_i - mean_j)^2 / N_j`` (deviations from the new mean, not the
     cancellation-prone ``E[x^2] - mean^2``). The weighted sums are formed block by block with
@@ -330,7 +374,7 @@ def _m_step(x, R, floor, previous):
     Nk = R.sum(axis=1)
     alive = Nk > 0
     safe = np.where(alive, Nk, 1.0)  # a dead component divides by 1, then takes ``previous``
-    buf = np.empty(min(n, BLOCK))
+    buf = np.empty(min(n, _distances.BLOCK))
     sums = np.zeros(k)
     for sl in blocks(n):
         xb, t = x[sl], buf[: sl.stop - sl.start]
@@ -344,18 +388,19 @@ def _m_step(x, R, floor, previous):
             np.subtract(xb, means[j], out=t)
             np.square(t, out=t)
             var[j] += np.multiply(t, R[j, sl], out=t).sum()
-    sigmas = np.maximum(np.sqrt(var / safe), floor)
+    raw = np.sqrt(var / safe)
+    sigmas = np.maximum(raw, floor)
     weights = Nk / n
     if not alive.all():
         means[~alive] = previous[1][~alive]
         sigmas[~alive] = previous[2][~alive]
-    return weights, means, sigmas
+    floored = tuple(int(j) for j in np.flatnonzero(alive & (raw < floor)))
+    return weights, means, sigmas, floored
 
 
 def _min_sigma(x, min_sigma):
     if min_sigma is None:
-        std = float(x.std())
-        return MIN_SIGMA_FACTOR * std if std > 0 else MIN_SIGMA_FACTOR
+        return MIN_SIGMA_FACTOR * _robust_scale(x)
     if isinstance(min_sigma, (bool, np.bool_)) or not isinstance(min_sigma, numbers.Real):
         raise TypeError(f"min_sigma must be a positive number or None, got {type(min_sigma).__name__}")
     min_sigma = float(min_sigma)
@@ -364,23 +409,41 @@ def _min_sigma(x, min_sigma):
     return min_sigma
 
 
-def _initial_parameters(x, k, init, seed, floor):
+def _robust_scale(x):
+    """1.4826 * MAD; the smallest gap between distinct values if that is 0; see default_min_sigma."""
+    med = np.median(x)
+    mad = float(np.median(np.abs(x - med)))
+    if mad > 0:
+        return MAD_TO_SD * mad
+    values = np.unique(x)
+    if values.size > 1:
+        return float(np.diff(values).min())
+    return abs(float(values[0])) or 1.0
+
+
+def _initial_parameters(x, k, init, rng, floor):
+    """Starting (weights, means, sigmas) with every sigma >= floor, and the floored components."""
     if isinstance(init, str):
         v.check_choice(init, "init", INITS)
-        rng = v.make_rng(seed)
-        spread = max(float(x.std()), floor)
+        spread = float(x.std())
         if init == "random":
-            means = x[rng.choice(x.shape[0], size=k, replace=False)].copy()
-            return np.full(k, 1.0 / k), means, np.full(k, spread)
-        from .kmeans import fit as kmeans_fit
+            from .kmeans import _init_indices
 
-        km = kmeans_fit(x[:, None], k=k, init="k-means++", seed=rng)
-        R = np.zeros((k, x.shape[0]))
-        R[km.labels, np.arange(x.shape[0])] = 1.0
-        previous = (np.full(k, 1.0 / k), km.centers[:, 0].copy(), np.full(k, spread))
-        return _m_step(x, R, floor, previous)
-    if not isinstance(init, (tuple, list)) or len(init) != 3:
-        raise TypeError(
-            f"init must be 'kmeans', 'random' or a tuple (weights, means, sigmas), got {type(init).__name__}"
-        )
-    return v.check_mixture(*init, k=k)
+            means = x[_init_indices(x[:, None], k, "random", rng)].copy()
+            w, m, s = np.full(k, 1.0 / k), means, np.full(k, spread)
+        else:
+            from .kmeans import fit as kmeans_fit
+
+            km = kmeans_fit(x[:, None], k=k, init="k-means++", seed=rng)
+            R = np.zeros((k, x.shape[0]))
+            R[km.labels, np.arange(x.shape[0])] = 1.0
+            previous = (np.full(k, 1.0 / k), km.centers[:, 0].copy(), np.full(k, max(spread, floor)))
+            w, m, s, _ = _m_step(x, R, 0.0, previous)
+    else:
+        if not isinstance(init, (tuple, list)) or len(init) != 3:
+            raise TypeError(
+                f"init must be 'kmeans', 'random' or a tuple (weights, means, sigmas), got {type(init).__name__}"
+            )
+        w, m, s = v.check_mixture(*init, k=k)
+    floored = tuple(int(j) for j in np.flatnonzero(s < floor))
+    return w, m, np.maximum(s, floor), floored

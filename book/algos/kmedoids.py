@@ -77,19 +77,36 @@ def m_step(X, labels, k, metric="l2", medoids_from="cluster", previous=None):
         Candidates for a cluster's medoid: its own members (the standard algorithm) or every
         point of X (the variant in seed notebook 000).
     previous : array_like of int, shape (k,), optional
-        Medoid row indices before this step. A cluster without members keeps its previous
-        medoid; without ``previous`` an empty cluster is an error.
+        Medoid row indices before this step, at k distinct positions. A cluster without
+        members keeps its previous medoid; without ``previous`` an empty cluster is an error.
 
     Returns
     -------
     medoid_indices : ndarray of int, shape (k,)
-        Rows of X that are the new medoids.
+        Rows of X that are the new medoids, at k distinct positions.
+
+    Raises
+    ------
+    ValueError
+        If a cluster is empty and ``previous`` is None; if two ``previous`` medoids are at the
+        same position; if every candidate of a cluster sits where another cluster's medoid is
+        (possible only for labels that split equal points between clusters, which
+        :func:`e_step` never does).
 
     Notes
     -----
     Ties go to the lowest row index. Costs that agree to a relative 1e-12 count as tied, so the
     rule does not depend on the order in which a sum of distances was accumulated; l1 costs on
     integer data are computed exactly, so there the rule is exactly ``np.argmin``.
+
+    **Medoids stay at distinct positions.** Clusters are processed in order 0, 1, ..., k - 1,
+    and a cluster skips every candidate at the position of another cluster's medoid: the new
+    medoid of an earlier cluster or the ``previous`` medoid of a later one. Its own previous
+    medoid is never skipped, so the step never raises the objective; the cheapest remaining
+    candidate wins, ties to the lowest index. In a fit, with ``medoids_from="cluster"``, the
+    rule never has to skip anything, since :func:`e_step` puts equal points in one cluster; with
+    ``"all"`` two clusters could otherwise pick the same central point, and one of them would
+    then lose all its points.
 
     Examples
     --------
@@ -105,7 +122,9 @@ def m_step(X, labels, k, metric="l2", medoids_from="cluster", previous=None):
     metric = v.check_metric(metric)
     medoids_from = v.check_choice(medoids_from, "medoids_from", MEDOIDS_FROM)
     prev = None if previous is None else _medoid_rows(X, previous, k, "previous")
-    if prev is None:
+    if prev is not None:
+        _check_distinct(X, prev, "previous")
+    else:
         empty = np.flatnonzero(np.bincount(labels, minlength=k) == 0)
         if empty.size:
             raise ValueError(
@@ -159,11 +178,13 @@ def fit(X, *, k, init="k-means++", metric="l2", medoids_from="cluster", max_iter
     k : int
         Number of clusters, 1 <= k <= n.
     init : {"k-means++", "random"} or array_like, default "k-means++"
-        Starting medoids: a (k, d) array of coordinates that are rows of X (each maps to the
-        lowest-index row with those coordinates), a 1-D integer array of k row indices,
-        ``"random"`` (k distinct rows) or ``"k-means++"`` (each next medoid drawn with
-        probability proportional to its squared distance, in ``metric``, to the nearest one
-        chosen so far), seeded by ``seed``.
+        Starting medoids, always k points at k distinct positions: a (k, d) array of
+        coordinates that are rows of X (each maps to the lowest-index row with those
+        coordinates), a 1-D integer array of k row indices, ``"random"`` (k rows drawn
+        uniformly; a row at the position of an earlier pick is redrawn from the rows at
+        positions not taken yet) or ``"k-means++"`` (each next medoid drawn with probability
+        proportional to its squared distance, in ``metric``, to the nearest one chosen so far,
+        so a chosen position is never drawn again), seeded by ``seed``.
     metric : {"l2", "l1"}, default "l2"
         Distance for both steps and the objective.
     medoids_from : {"cluster", "all"}, default "cluster"
@@ -178,16 +199,27 @@ def fit(X, *, k, init="k-means++", metric="l2", medoids_from="cluster", max_iter
     KMedoidsResult
         ``.labels .medoids .medoid_indices .objective .n_iter .converged .history``.
 
+    Raises
+    ------
+    ValueError
+        If k exceeds the number of distinct points of X, or an explicit ``init`` puts two
+        medoids at the same position (they would tie for every point, and the higher one's
+        cluster would stay empty); and for the invalid arguments every function refuses.
+
     Notes
     -----
     The run has converged when an E-step leaves every label unchanged (``history`` then ends
     with that E-step) or an M-step leaves every medoid unchanged (the next E-step would
     repeat the last one). The objective never increases from one half-step to the next: the
     E-step picks the nearest medoid and the M-step the cheapest candidate, and the current
-    medoid is always a candidate (with ``"cluster"``, because a medoid belongs to its own
-    cluster unless an equal point with a lower index took it).
+    medoid is always a candidate.
 
-    A cluster with no members keeps its medoid and is listed in the step's ``empty`` field.
+    **k non-empty clusters.** The medoids start at k distinct positions and every M-step keeps
+    them there (see :func:`m_step`). A medoid is then strictly nearest to itself, so every
+    cluster contains at least its medoid: no cluster is ever empty, and a fit always returns k
+    clusters. (The ``empty`` field of the steps exists for the shared history format and is
+    always empty here.)
+
     Memory stays O(n): costs are computed per cluster and in blocks, never as an n x n matrix.
 
     Examples
@@ -207,14 +239,17 @@ def fit(X, *, k, init="k-means++", metric="l2", medoids_from="cluster", max_iter
     metric = v.check_metric(metric)
     medoids_from = v.check_choice(medoids_from, "medoids_from", MEDOIDS_FROM)
     max_iter = v.check_int(max_iter, "max_iter", minimum=0)
+    rng = v.make_rng(seed)  # checked even when an explicit start does not use it
     Xt = _transpose(X)
     if isinstance(init, str):
         v.check_choice(init, "init", INITS)
-        idx = _init_indices(X, k, init, v.make_rng(seed), metric)
-    elif _is_index_array(init):
-        idx = _medoid_rows(X, init, k, "init")
+        idx = _init_indices(X, k, init, rng, metric, distinct=True)
     else:
-        idx = _rows_of(X, v.check_centers(init, k, d, name="init"), "init")
+        if _is_index_array(init):
+            idx = _medoid_rows(X, init, k, "init")
+        else:
+            idx = _rows_of(X, v.check_centers(init, k, d, name="init"), "init")
+        _check_distinct(X, idx, "init")
 
     idx = readonly(np.asarray(idx, dtype=np.intp).copy())
     medoids = readonly(X[idx])
@@ -264,12 +299,15 @@ def fit(X, *, k, init="k-means++", metric="l2", medoids_from="cluster", max_iter
 
 
 def _medoid_update(X, labels, k, metric, medoids_from, previous):
-    """New medoid row index per cluster (previous one kept for an empty cluster)."""
+    """New medoid row index per cluster, at distinct positions (see :func:`m_step`'s Notes).
+
+    ``previous`` (or None) holds the medoids before the step; an empty cluster keeps its one.
+    """
     order = np.argsort(labels, kind="stable")  # members of each cluster, in row order
     bounds = np.searchsorted(labels[order], np.arange(k + 1))
     everyone = np.arange(X.shape[0])
     new = np.empty(k, dtype=np.intp)
-    for j in range(k):
+    for j in range(k):  # loop over clusters, not samples
         members = order[bounds[j]:bounds[j + 1]]
         if members.size == 0:
             new[j] = previous[j]
@@ -277,7 +315,22 @@ def _medoid_update(X, labels, k, metric, medoids_from, previous):
         candidates = members if medoids_from == "cluster" else everyone
         # np.take: several times faster than X[members] for long index arrays
         costs = medoid_costs(np.take(X, members, axis=0), np.take(X, candidates, axis=0), metric)
-        new[j] = candidates[argmin_tie(costs)]
+        best = argmin_tie(costs)
+        others = new[:j] if previous is None else np.concatenate([new[:j], previous[j + 1:]])
+        taken = X[others]
+        if taken.size and (taken == X[candidates[best]]).all(axis=1).any():
+            # the cheapest candidate sits on another cluster's medoid: skip every such one
+            blocked = np.zeros(candidates.size, dtype=bool)
+            for position in taken:  # loop over the k - 1 other medoids
+                blocked |= (np.take(X, candidates, axis=0) == position).all(axis=1)
+            if blocked.all():
+                raise ValueError(
+                    f"every candidate for cluster {j}'s medoid sits at another cluster's medoid; "
+                    f"labels that put equal points in different clusters cannot give k distinct "
+                    f"medoids"
+                )
+            best = argmin_tie(np.where(blocked, np.inf, costs))
+        new[j] = candidates[best]
     return new
 
 
@@ -309,6 +362,22 @@ def _medoid_rows(X, indices, k, name):
     if arr.min() < 0 or arr.max() >= n:
         raise ValueError(f"{name} must index rows of X (0..{n - 1}), got values in {arr.min()}..{arr.max()}")
     return arr.astype(np.intp, copy=True)
+
+
+def _check_distinct(X, idx, name):
+    """Refuse medoids (row indices) of which two sit at the same position."""
+    P = X[idx]
+    for i in range(1, P.shape[0]):  # loop over the k medoids, not the samples
+        same = np.flatnonzero((P[:i] == P[i]).all(axis=1))
+        if same.size:
+            distinct = np.unique(X, axis=0).shape[0]
+            enough = "" if idx.size <= distinct else (
+                f"; k={idx.size} exceeds the number of distinct points in X ({distinct})")
+            raise ValueError(
+                f"{name}: medoids {int(same[0])} and {i} are at the same position "
+                f"{P[i].tolist()}: they would tie for every point and one cluster would stay "
+                f"empty, so K-medoids needs k distinct points{enough}"
+            )
 
 
 def _rows_of(X, coords, name):

@@ -2,22 +2,71 @@
 
 Every function here only *reads* a :class:`~algos._results.ClusterStep` or
 :class:`~algos._results.MixtureStep`. Nothing is re-fitted for display: the only numbers
-computed here are purely visual (which centre each pixel of the shaded background is
-nearest to, and the density curves of the step's own mixture parameters).
+computed here are purely visual (the nearest-centre regions of the step's own centres, the
+density curves of the step's own mixture parameters) or descriptive (the text alternative).
 
-With ``ax=None`` a function draws into pyplot's current Axes, which is what a notebook
-cell wants (end the cell with ``plt.show()``). The step-through passes Axes of its own
-:class:`matplotlib.figure.Figure`, so it never touches pyplot and never leaks a figure.
+Sizes are chosen for the book's page. A figure is designed at ``PX_PER_INCH`` = 100 CSS
+pixels per inch and never shown smaller than that, so a text of ``s`` points is
+``s * 100 / 72`` CSS pixels on the page: :data:`FONT_SIZES` keep every text at 13 px or more,
+above the 12 px floor (:data:`MIN_TEXT_PX`) that a classroom projector still shows legibly.
+:func:`figure` makes a figure as wide as the content column (:data:`COLUMN_WIDTH`);
+:func:`show` displays it with its text alternative and refuses a figure with text that would
+be too small, a legend over the data, or a width the column cannot hold.
+
+Every ``plot_*`` function also records a description of what it drew, made from the same
+numbers (:func:`describe_clusters`, :func:`describe_mixture`, :func:`describe_objective`);
+:func:`show` puts those descriptions into the figure's text alternative.
+
+With ``ax=None`` a ``plot_*`` function draws into pyplot's current Axes. The step-through
+passes Axes of its own :class:`matplotlib.figure.Figure`, so it never touches pyplot and never
+leaks a figure.
 """
 
 from __future__ import annotations
 
+import base64
+import io
+import sys
+import weakref
+
 import numpy as np
-from matplotlib.collections import LineCollection
+from cycler import cycler
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.transforms import ScaledTranslation
 
 from ._results import ClusterStep, MixtureStep
+
+# ----------------------------------------------------------------------------- page sizes
+
+#: Width in CSS pixels of the book's content column in a 1280 px wide window (sphinx-book-theme
+#: 1.3 with the "Contents" sidebar; 755 px at 1024, 358 px on a 390 px phone). A figure is
+#: at most this wide, so on a laptop or a projector it is never scaled down.
+COLUMN_WIDTH = 688
+
+#: Width in CSS pixels of a panel that fits a 390 px phone's 358 px column (with a border).
+PHONE_WIDTH = 350
+
+#: CSS pixels per inch of figure: a figure ``w`` inches wide is ``100 w`` CSS pixels on the page.
+PX_PER_INCH = 100
+
+#: Smallest text, in CSS pixels, allowed on a figure as it is shown on the page.
+MIN_TEXT_PX = 12.0
+
+#: Font sizes in points. At 100 CSS px per inch, 9.5 pt is 13.2 px, the smallest text.
+FONT_SIZES = {"small": 9.5, "normal": 10.5, "large": 11.5}
+
+#: Resolution of the PNG that :func:`show` writes, as a multiple of ``PX_PER_INCH``: sharp on
+#: high-density screens and in print, shown at ``PX_PER_INCH`` per inch.
+PNG_SCALE = 2
 
 #: The Okabe-Ito palette (Okabe & Ito 2008), distinguishable with every common colour-vision
 #: deficiency: orange, sky blue, bluish green, yellow, blue, vermillion, reddish purple, black.
@@ -32,8 +81,10 @@ PALETTE = (
     "#000000",
 )
 
-#: Cluster colours: the palette without black (kept for centres and the mixture curve),
-#: ordered so that neighbouring clusters contrast and pale yellow comes last.
+#: Ten cluster colours: the Okabe-Ito palette without black (kept for centres and curves),
+#: then wine, indigo and brown (wine and indigo from Paul Tol's "muted" scheme), chosen so
+#: that every pair stays apart under simulated protan-, deutan- and tritanopia (Machado et
+#: al. 2009) as far as the Okabe-Ito colours themselves do. Pale yellow comes last.
 CLUSTER_COLORS = (
     PALETTE[4],  # blue
     PALETTE[0],  # orange
@@ -41,19 +92,42 @@ CLUSTER_COLORS = (
     PALETTE[5],  # vermillion
     PALETTE[6],  # reddish purple
     PALETTE[1],  # sky blue
+    "#882255",  # wine
+    "#332288",  # indigo
+    "#6F4E37",  # brown
     PALETTE[3],  # yellow
 )
 
-#: One marker shape per cluster, so clusters differ in shape as well as in colour
-#: (greyscale print, and the few readers no palette serves).
-CLUSTER_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+#: One marker shape per cluster, so that clusters differ in shape as well as in colour
+#: (greyscale print, and the few readers no palette serves). Twelve shapes against ten
+#: colours: the first 60 clusters all get a different colour-and-marker pair.
+CLUSTER_MARKERS = ("o", "s", "^", "D", "v", "P", "h", "*", "<", ">", "p", "X")
 
 #: Colour of points that have no cluster yet (the "init" half-step).
 UNASSIGNED_COLOR = "#8C8C8C"
 
-_SHADE_ALPHA = 0.16
-_GRID = 150  # pixels per side of the nearest-centre background: coarse is enough
+#: Matplotlib settings of the book's figures (applied by :func:`figure` and the step-through).
+STYLE = {
+    "font.size": FONT_SIZES["normal"],
+    "axes.titlesize": FONT_SIZES["large"],
+    "axes.labelsize": FONT_SIZES["normal"],
+    "xtick.labelsize": FONT_SIZES["small"],
+    "ytick.labelsize": FONT_SIZES["small"],
+    "legend.fontsize": FONT_SIZES["small"],
+    "legend.title_fontsize": FONT_SIZES["normal"],
+    "figure.titlesize": FONT_SIZES["large"] + 1,
+    "figure.dpi": PX_PER_INCH,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": cycler(color=CLUSTER_COLORS),
+    "legend.framealpha": 0.9,
+}
+
+_SHADE_ALPHA = 0.18  # strength of the nearest-centre regions' colours over white
 _BARS_UP_TO = 60  # up to this many points, each gets its own responsibility bar
+_DESCRIPTIONS = weakref.WeakKeyDictionary()  # Axes -> what a plot_* function drew on it
 
 
 def cluster_color(j):
@@ -64,6 +138,15 @@ def cluster_color(j):
 def cluster_marker(j):
     """Marker shape of cluster ``j`` (cycles through :data:`CLUSTER_MARKERS`)."""
     return CLUSTER_MARKERS[int(j) % len(CLUSTER_MARKERS)]
+
+
+def _shade(j):
+    """Opaque pale version of cluster ``j``'s colour (the colour at 18 % over white).
+
+    Opaque, so that the pieces a region is drawn from leave no seams where they meet.
+    """
+    rgb = np.asarray(to_rgb(cluster_color(j)))
+    return tuple(1.0 - _SHADE_ALPHA * (1.0 - rgb))
 
 
 # ----------------------------------------------------------------------------- titles
@@ -81,6 +164,41 @@ def _check_step(step, name="step"):
         )
 
 
+def _same_mixture(a, b):
+    return all(
+        np.array_equal(getattr(a, f), getattr(b, f)) for f in ("weights", "means", "sigmas")
+    )
+
+
+def step_changed(step, previous):
+    """Whether half-step ``step`` changed anything since ``previous``.
+
+    Parameters
+    ----------
+    step, previous : ClusterStep or MixtureStep
+        Two consecutive elements of a fit's ``history``.
+
+    Returns
+    -------
+    bool
+        For an E-step of K-means / K-medoids: some point changed cluster (the first
+        assignment always counts as a change); for an E-step of EM: always True (the
+        responsibilities are recomputed); for an M-step: the centres, medoids or mixture
+        parameters are not all exactly equal to the previous ones. True for an "init" step.
+    """
+    _check_step(step)
+    _check_step(previous, "previous")
+    if step.kind == "E":
+        if isinstance(step, MixtureStep) or previous.labels is None:
+            return True
+        return not np.array_equal(previous.labels, step.labels)
+    if step.kind == "M":
+        if isinstance(step, MixtureStep):
+            return not _same_mixture(previous, step)
+        return not np.array_equal(previous.centers, step.centers)
+    return True
+
+
 def describe_step(step, previous=None):
     """Say in words where a half-step is, for a figure title or a caption.
 
@@ -95,13 +213,15 @@ def describe_step(step, previous=None):
     Returns
     -------
     str
-        For example ``"Start: initial centres"``, ``"Iteration 3, after the E-step: points
+        For example ``"Start: initial centres"``, ``"Iteration 3, after the E-step: 4 points
         reassigned"`` or ``"Iteration 3, after the M-step: centres moved"``.
 
     Notes
     -----
     Clusters are numbered from 0, as in the code. An empty cluster (K-means keeps its
-    previous centre) is named in the title, so the failure mode is visible.
+    previous centre) is named in the title, so the failure mode is visible. Whether a step
+    changed anything is decided by :func:`step_changed`, the rule the step-through's "Done"
+    sentence uses too, so a title and a caption never disagree.
 
     Examples
     --------
@@ -137,14 +257,12 @@ def describe_step(step, previous=None):
 
     # M-step
     if mixture:
-        text = head + "parameters updated"
-        if previous is not None and _same_mixture(previous, step):
-            text = head + "parameters unchanged"
-        return text
-    verb = "updated" if medoids else "moved"
-    text = head + f"{things} {verb}"
-    if previous is not None and np.array_equal(previous.centers, step.centers):
+        unchanged = previous is not None and not step_changed(step, previous)
+        return head + ("parameters unchanged" if unchanged else "parameters updated")
+    if previous is not None and not step_changed(step, previous):
         text = head + f"{things} unchanged"
+    else:
+        text = head + f"{things} {'updated' if medoids else 'moved'}"
     if step.empty:
         names = ", ".join(str(int(j)) for j in step.empty)
         plural = "s" if len(step.empty) > 1 else ""
@@ -152,10 +270,231 @@ def describe_step(step, previous=None):
     return text
 
 
-def _same_mixture(a, b):
-    return all(
-        np.array_equal(getattr(a, f), getattr(b, f)) for f in ("weights", "means", "sigmas")
+def objective_label(history):
+    """Name of the objective a history records, short enough for an axis label.
+
+    Returns ``"log-likelihood"`` for EM, ``"cost J"`` for K-medoids and ``"objective J"``
+    for K-means (:func:`objective_text` says which distances J sums).
+    """
+    first = history[0]
+    if isinstance(first, MixtureStep):
+        return "log-likelihood"
+    if _is_medoid_step(first):
+        return "cost J"
+    return "objective J"
+
+
+def objective_text(step, metric="l2"):
+    """The objective of one half-step in words, e.g. ``"Log-likelihood: -24.5125"``.
+
+    Parameters
+    ----------
+    step : ClusterStep or MixtureStep
+    metric : {"l2", "l1"}
+        The metric of a K-means or K-medoids fit (ignored for EM).
+
+    Returns
+    -------
+    str
+        Six significant digits, or "not defined yet" before the first assignment.
+    """
+    _check_step(step)
+    if isinstance(step, MixtureStep):
+        name = "Log-likelihood"
+    elif _is_medoid_step(step):
+        name = f"Cost (sum of {metric} distances)"
+    elif metric == "l1":
+        name = "Objective (sum of l1 distances)"
+    else:
+        name = "Objective (sum of squared distances)"
+    if step.objective is None:
+        return f"{name}: not defined yet (no point is assigned)"
+    return f"{name}: {step.objective:.6g}"
+
+
+def half_step_name(step):
+    """Short tick label of a half-step: ``"init"``, ``"E1"``, ``"M1"``, ``"E2"``, ...
+
+    The kind comes first: "2M" would read as two million on an axis.
+    """
+    return "init" if step.kind == "init" else f"{step.kind}{step.iteration}"
+
+
+# ----------------------------------------------------------------------------- descriptions
+
+
+def _lower_first(text):
+    return text[:1].lower() + text[1:]
+
+
+def _xy(c):
+    return f"({c[0]:.2f}, {c[1]:.2f})"
+
+
+def describe_clusters(step, X, previous=None, metric="l2"):
+    """Describe in words what :func:`plot_clusters` draws, from the same numbers.
+
+    Parameters
+    ----------
+    step : ClusterStep
+        One element of a K-means or K-medoids ``history``.
+    X : array_like, shape (n, 2)
+        The data the fit was run on.
+    previous : ClusterStep, optional
+        The half-step before ``step`` (for what changed).
+    metric : {"l2", "l1"}
+        The metric of the fit.
+
+    Returns
+    -------
+    str
+        A few sentences: the method, where the step is, the cluster sizes, where the centres
+        (or medoids) are, how far they moved, empty clusters and the objective. Meant as the
+        text alternative of the figure, for readers who cannot see it.
+    """
+    if not isinstance(step, ClusterStep):
+        raise TypeError(f"step must be a ClusterStep, got {type(step).__name__}")
+    X = _as_points(X)
+    centers = np.asarray(step.centers, dtype=float)
+    k, n = centers.shape[0], X.shape[0]
+    medoids = step.medoid_indices is not None
+    method = "K-medoids" if medoids else "K-means"
+    parts = [f"{method} with K = {k} on {n} points; {_lower_first(describe_step(step, previous))}."]
+    if step.labels is None:
+        parts.append("No point is assigned yet: all points are grey.")
+    else:
+        sizes = np.bincount(np.asarray(step.labels), minlength=k)
+        parts.append("Cluster sizes " + ", ".join(str(int(s)) for s in sizes) + ".")
+    shown = min(k, 8)
+    where = ", ".join(_xy(c) for c in centers[:shown]) + (" ..." if k > shown else "")
+    label = "Medoids (ringed data points)" if medoids else "Centres (crosses)"
+    parts.append(f"{label} at {where}.")
+    if previous is not None and step.kind == "M":
+        move = np.sqrt(((centers - np.asarray(previous.centers, float)) ** 2).sum(axis=1))
+        if move.max() > 0:
+            j = int(np.argmax(move))
+            parts.append(f"Arrows show the moves; the largest is cluster {j}'s, {move[j]:.2f}.")
+    if step.empty:
+        names = ", ".join(str(int(j)) for j in step.empty)
+        parts.append(f"Empty: cluster {names}, which keeps its centre.")
+    parts.append(f"The shading shows each {'medoid' if medoids else 'centre'}'s region of "
+                 f"nearest points ({metric} distance).")
+    parts.append(objective_text(step, metric) + ".")
+    return " ".join(parts)
+
+
+def describe_mixture(step, x, previous=None):
+    """Describe in words what :func:`plot_mixture` draws, from the same numbers.
+
+    Parameters
+    ----------
+    step : MixtureStep
+        One element of a ``gmm1d.fit(...).history``.
+    x : array_like, shape (n,)
+        The data the fit was run on.
+    previous : MixtureStep, optional
+        The half-step before ``step`` (for what changed).
+
+    Returns
+    -------
+    str
+        The step, each component's weight, mean and standard deviation, how many points each
+        component is most responsible for, and the log-likelihood.
+    """
+    if not isinstance(step, MixtureStep):
+        raise TypeError(f"step must be a MixtureStep, got {type(step).__name__}")
+    x = _as_line(x)
+    k = len(step.means)
+    parts = [f"Gaussian mixture with K = {k} on {x.size} points; "
+             f"{_lower_first(describe_step(step, previous))}."]
+    comps = "; ".join(
+        f"component {j}: weight {w:.2f}, mean {m:.2f}, sigma {s:.2f}"
+        for j, (w, m, s) in enumerate(zip(step.weights, step.means, step.sigmas))
     )
+    parts.append(f"Curves of {k} weighted normal densities ({comps}) and their sum.")
+    if step.resp is None:
+        parts.append("No responsibilities yet: the points are a grey rug below the axis.")
+    else:
+        most = np.bincount(np.argmax(np.asarray(step.resp), axis=1), minlength=k)
+        counts = ", ".join(f"{int(c)} to component {j}" for j, c in enumerate(most))
+        parts.append("Below the axis each point's bar is split by its responsibilities r_nk; "
+                     f"the largest share goes {counts}.")
+    parts.append(objective_text(step) + ".")
+    return " ".join(parts)
+
+
+def _objective_values(history):
+    return np.array([np.nan if s.objective is None else float(s.objective) for s in history])
+
+
+def describe_objective(history, current=None, *, hide_future=True):
+    """Describe in words what :func:`plot_objective` draws, from the same numbers.
+
+    Parameters
+    ----------
+    history : sequence of ClusterStep or MixtureStep
+    current : int, optional
+        The marked half-step.
+    hide_future : bool
+        With ``current``: describe the curve only up to it, as the step-through shows it.
+
+    Returns
+    -------
+    str
+        How many half-steps are shown, the first and last value, whether the curve ever
+        goes the wrong way (K-means and K-medoids never go up, EM never goes down), and the
+        current value.
+    """
+    history = tuple(history)
+    if not history:
+        raise ValueError("history must not be empty")
+    values = _objective_values(history)
+    names = [half_step_name(s) for s in history]
+    last = len(history) - 1 if current is None or not hide_future else int(current)
+    shown = [i for i in range(last + 1) if not np.isnan(values[i])]
+    label = objective_label(history)
+    upto = f" up to {names[last]}" if last < len(history) - 1 else ""
+    if not shown:
+        return f"The {label} after each half-step{upto}: not defined yet (no point is assigned)."
+    text = (f"The {label} after each half-step{upto}: {len(shown)} values, from "
+            f"{values[shown[0]]:.6g} at {names[shown[0]]} to {values[shown[-1]]:.6g} at "
+            f"{names[shown[-1]]}.")
+    vals = values[shown]
+    mixture = isinstance(history[0], MixtureStep)
+    scale = 1e-9 * max(1.0, float(np.max(np.abs(vals))))
+    wrong = np.flatnonzero((np.diff(vals) < -scale) if mixture else (np.diff(vals) > scale))
+    if len(shown) > 1:
+        if wrong.size:
+            text += (f" It goes {'down' if mixture else 'up'} at "
+                     + ", ".join(names[shown[i + 1]] for i in wrong[:5]) + ".")
+        else:
+            text += f" It never goes {'down' if mixture else 'up'}."
+    if current is not None and not np.isnan(values[int(current)]):
+        text += f" Marked: {names[int(current)]}, {values[int(current)]:.6g}."
+    return text
+
+
+def describe(ax, text=None):
+    """Get or set the description of what an Axes shows (used by :func:`show`).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    text : str, optional
+        The new description. Omit it to read the current one.
+
+    Returns
+    -------
+    str or None
+        The description (None if nothing was recorded). Every ``plot_*`` function records
+        one; set your own for a panel you drew by hand.
+    """
+    if text is None:
+        return _DESCRIPTIONS.get(ax)
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("text must be a non-empty string")
+    _DESCRIPTIONS[ax] = text.strip()
+    return _DESCRIPTIONS[ax]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -185,7 +524,7 @@ def _as_line(x):
     return x
 
 
-def cluster_extent(X, centers=(), pad=0.08):
+def cluster_extent(X, centers=(), pad=0.08, aspect=None):
     """Axis limits ``(xmin, xmax, ymin, ymax)`` that hold the points and all given centres.
 
     Parameters
@@ -197,6 +536,10 @@ def cluster_extent(X, centers=(), pad=0.08):
         not jump while stepping).
     pad : float
         Margin as a fraction of the larger data range.
+    aspect : float, optional
+        Height / width of the Axes box the extent is for. When given, the shorter side is
+        widened (about its middle) so that one unit is as long on both axes: the picture
+        keeps true geometry without empty bands.
 
     Returns
     -------
@@ -208,30 +551,220 @@ def cluster_extent(X, centers=(), pad=0.08):
     lo, hi = allp.min(axis=0), allp.max(axis=0)
     span = max(float(np.max(hi - lo)), 1e-9)
     lo, hi = lo - pad * span, hi + pad * span
+    if aspect is not None:
+        aspect = float(aspect)
+        if not aspect > 0:
+            raise ValueError(f"aspect must be positive, got {aspect}")
+        w, h = hi - lo
+        mid = (lo + hi) / 2
+        if h / w < aspect:
+            h = w * aspect
+        else:
+            w = h / aspect
+        lo, hi = mid - [w / 2, h / 2], mid + [w / 2, h / 2]
     return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
 
-def _nearest_centre_image(centers, extent, metric):
-    """RGBA image of the nearest-centre regions: the Voronoi cells, drawn as pixels."""
-    xmin, xmax, ymin, ymax = extent
-    gx = np.linspace(xmin, xmax, _GRID)
-    gy = np.linspace(ymin, ymax, _GRID)
-    G = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
-    diff = G[:, None, :] - np.asarray(centers, dtype=float)[None, :, :]
-    if metric == "l1":
-        d = np.abs(diff).sum(axis=-1)
-    else:
-        d = (diff**2).sum(axis=-1)
-    region = np.argmin(d, axis=1).reshape(_GRID, _GRID)
-    from matplotlib.colors import to_rgba
+def _clip(poly, a, b, c, keep_if_flat):
+    """Part of the convex polygon ``poly`` (m, 2) where ``a x + b y <= c``."""
+    if poly.shape[0] == 0:
+        return poly
+    if a == 0 and b == 0:  # the two distances differ by a constant here
+        return poly if keep_if_flat else poly[:0]
+    s = poly @ np.array([a, b]) - c
+    inside = s <= 0
+    if inside.all():
+        return poly
+    if not inside.any():
+        return poly[:0]
+    out = []
+    nxt = np.roll(np.arange(poly.shape[0]), -1)
+    for i, j in enumerate(nxt):
+        if inside[i]:
+            out.append(poly[i])
+        if inside[i] != inside[j]:
+            t = s[i] / (s[i] - s[j])
+            out.append(poly[i] + t * (poly[j] - poly[i]))
+    return np.array(out)
 
-    colours = np.array([to_rgba(cluster_color(j), _SHADE_ALPHA) for j in range(len(centers))])
-    return colours[region]
+
+def nearest_centre_regions(centers, box, metric="l2"):
+    """The exact regions of points nearest to each centre (Voronoi cells), as polygons.
+
+    Parameters
+    ----------
+    centers : array_like, shape (k, 2)
+    box : tuple of float
+        ``(xmin, xmax, ymin, ymax)``: the regions are cut to this rectangle.
+    metric : {"l2", "l1"}
+
+    Returns
+    -------
+    list of (int, ndarray)
+        ``(j, polygon)`` pairs, each polygon an (m, 2) array of corners; a cluster can own
+        several polygons (l1) or none (a duplicate centre).
+
+    Notes
+    -----
+    A point is nearer to centre j than to centre i where ``d_j(x) - d_i(x) <= 0``. For l2
+    that difference is affine in x (the squares cancel), so j's cell is the box cut by k - 1
+    half-planes, each a perpendicular bisector. For l1 it is affine inside each rectangle of
+    the grid of vertical and horizontal lines through the centres (there every
+    ``|x - c|`` has a fixed sign), so the cell is cut rectangle by rectangle. Where two
+    distances are equal over a whole area (l1 only) or two centres coincide, the lower index
+    wins, as in the E-step. The cuts are exact: the boundaries are straight lines at any zoom.
+    """
+    C = np.asarray(centers, dtype=float).reshape(-1, 2)
+    xmin, xmax, ymin, ymax = (float(v) for v in box)
+    if metric == "l2":
+        xs, ys = [xmin, xmax], [ymin, ymax]
+    elif metric == "l1":
+        xs = np.unique(np.r_[xmin, xmax, C[:, 0].clip(xmin, xmax)])
+        ys = np.unique(np.r_[ymin, ymax, C[:, 1].clip(ymin, ymax)])
+    else:
+        raise ValueError(f"metric must be 'l1' or 'l2', got {metric!r}")
+    k = C.shape[0]
+    regions = []
+    for x0, x1 in zip(xs[:-1], xs[1:]):
+        for y0, y1 in zip(ys[:-1], ys[1:]):
+            rect = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+            mid = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+            if metric == "l1":
+                sx, sy = np.sign(mid[0] - C[:, 0]), np.sign(mid[1] - C[:, 1])
+                # d_m(x) = sx_m (x - cx_m) + sy_m (y - cy_m): coefficients and constant
+                coef = np.c_[sx, sy]
+                const = -(sx * C[:, 0] + sy * C[:, 1])
+            else:
+                # |x - c|^2 without the common |x|^2: -2 c . x + |c|^2
+                coef = -2.0 * C
+                const = (C**2).sum(axis=1)
+            for j in range(k):
+                poly = rect
+                for i in range(k):
+                    if i == j:
+                        continue
+                    a, b = coef[j] - coef[i]
+                    gap = const[j] - const[i]  # d_j - d_i = a x + b y + gap
+                    # where the two are equal everywhere, the lower index keeps the area
+                    poly = _clip(poly, a, b, -gap, keep_if_flat=gap < 0 or (gap == 0 and j < i))
+                    if poly.shape[0] == 0:
+                        break
+                if poly.shape[0] >= 3:
+                    regions.append((j, poly))
+    return regions
+
+
+def _draw_regions(ax, centers, extent, metric):
+    xmin, xmax, ymin, ymax = extent
+    w, h = xmax - xmin, ymax - ymin
+    # wider than the view, so that an equal-aspect Axes that widens its limits stays covered
+    box = (xmin - w, xmax + w, ymin - h, ymax + h)
+    regions = nearest_centre_regions(centers, box, metric)
+    colours = [_shade(j) for j, _ in regions]
+    # edges in the fill colour close the hairline gaps antialiasing leaves between pieces
+    ax.add_collection(PolyCollection([p for _, p in regions], facecolors=colours,
+                                     edgecolors=colours, linewidths=0.6, zorder=0),
+                      autolim=False)
 
 
 def _point_size(n):
     # big dots for the seeds' handful of points, small ones for 2,000
-    return float(np.clip(2400.0 / n, 7.0, 70.0))
+    return float(np.clip(2400.0 / n, 9.0, 80.0))
+
+
+def _set_view(ax, extent):
+    """Show at least ``extent`` with equal scales on both axes.
+
+    The limits widen to fill the Axes box (they are data limits, autoscaled without margins,
+    so matplotlib may widen them); when the Axes share both axes with others, the box shrinks
+    instead.
+    """
+    shared = (len(ax.get_shared_x_axes().get_siblings(ax)) > 1
+              and len(ax.get_shared_y_axes().get_siblings(ax)) > 1)
+    ax.set_aspect("equal", adjustable="box" if shared else "datalim")
+    ax.dataLim.update_from_data_xy([(extent[0], extent[2]), (extent[1], extent[3])],
+                                   ignore=False)
+    ax.set_xmargin(0)
+    ax.set_ymargin(0)
+    ax.autoscale(True)
+
+
+def set_title(ax, text, **kwargs):
+    """Set ``ax``'s title, broken onto two lines when one line is wider than the panel.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    text : str
+    **kwargs
+        Passed on to :meth:`matplotlib.axes.Axes.set_title`.
+
+    Returns
+    -------
+    matplotlib.text.Text
+    """
+    title = ax.set_title(text, **kwargs)
+    if "\n" in text or not text:
+        return title
+    renderer = _ensure_canvas(ax.figure).get_renderer()
+    room = ax.get_position().width * ax.figure.get_figwidth() * ax.figure.dpi
+    if title.get_window_extent(renderer).width <= 1.05 * room:
+        return title
+    # break after a colon if there is one, else at the space nearest the middle
+    if ": " in text:
+        head, tail = text.split(": ", 1)
+        return ax.set_title(f"{head}:\n{tail}", **kwargs)
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    if not spaces:
+        return title
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    return ax.set_title(text[:cut] + "\n" + text[cut + 1:], **kwargs)
+
+
+def legend_below(ax, handles=None, *, ncol=2, **kwargs):
+    """Put ``ax``'s legend under the Axes, below its x label, where it covers no data.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    handles : list of matplotlib.artist.Artist, optional
+        Legend entries; by default the labelled artists of ``ax``.
+    ncol : int
+        Number of columns.
+    **kwargs
+        Passed on to :meth:`matplotlib.axes.Axes.legend`.
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+
+    Notes
+    -----
+    A figure from :func:`figure` (constrained layout) makes room for it; with pyplot call
+    ``fig.tight_layout()`` or let :func:`show` crop the picture to what is drawn.
+    """
+    # room for the tick labels and the x label (sizes in points)
+    gap = 4.0
+    if ax.xaxis.get_visible() and any(t.get_visible() for t in ax.get_xticklabels()):
+        gap += 1.3 * FONT_SIZES["small"] + 7.0
+    if ax.get_xlabel():
+        gap += 1.3 * ax.xaxis.label.get_fontsize() + 4.0
+    offset = ScaledTranslation(0, -gap / 72, ax.figure.dpi_scale_trans)
+    options = dict(loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                   bbox_transform=ax.transAxes + offset, frameon=False,
+                   fontsize=FONT_SIZES["small"], borderaxespad=0.0, handletextpad=0.4,
+                   columnspacing=1.2)
+    options.update(kwargs)
+    if handles is not None:
+        options["handles"] = handles
+    # fewer columns until the legend is no wider than its panel (with a little slack)
+    room = 1.1 * ax.get_position().width * ax.figure.get_figwidth() * ax.figure.dpi
+    renderer = _ensure_canvas(ax.figure).get_renderer()
+    for columns in range(max(int(ncol), 1), 0, -1):
+        legend = ax.legend(ncol=columns, **options)
+        if columns == 1 or legend.get_window_extent(renderer).width <= room:
+            return legend
+    return legend
 
 
 # ----------------------------------------------------------------------------- 2-D clusters
@@ -253,13 +786,13 @@ def cluster_legend_handles(medoids=False, moved=True):
     """
     handles = [
         Line2D([], [], ls="", marker="o" if medoids else "X", ms=11, mfc="white", mec="black",
-               mew=1.6, label="medoid (ringed: a data point)" if medoids else "centre (mean)"),
+               mew=1.6, label="medoid (a data point)" if medoids else "centre (mean)"),
     ]
     if moved:
         handles.append(Line2D([], [], ls="", marker="o", ms=11, mfc="none", mec="black",
                               mew=1.0, label="previous position"))
-    handles.append(Line2D([], [], ls="", marker="s", ms=10, mfc=cluster_color(0), mec="none",
-                          alpha=0.35, label=f"nearest-{'medoid' if medoids else 'centre'} region"))
+    handles.append(Patch(facecolor=_shade(0), edgecolor="#999999", linewidth=0.6,
+                         label=f"nearest-{'medoid' if medoids else 'centre'} region"))
     return handles
 
 
@@ -276,7 +809,7 @@ def plot_clusters(
     xlabel="$x_1$",
     ylabel="$x_2$",
 ):
-    """Draw one half-step of K-means or K-medoids on 2-D data.
+    """Draw one half-step of K-means or K-medoids on 2-D data, with equal axis scales.
 
     Parameters
     ----------
@@ -290,27 +823,30 @@ def plot_clusters(
         The half-step before ``step``. After an M-step an arrow goes from each previous
         centre to its new position; after an E-step the title counts reassigned points.
     title : str, optional
-        Defaults to :func:`describe_step`.
+        Defaults to :func:`describe_step`; ``""`` for none.
     metric : {"l2", "l1"}
         The metric of the fit; it decides the shape of the shaded nearest-centre regions.
     extent : tuple of float, optional
         ``(xmin, xmax, ymin, ymax)``; defaults to :func:`cluster_extent` of the data and the
         centres drawn. Pass a fixed extent to keep the axes still while stepping.
     legend : bool
-        Whether to draw the (small) legend of marker kinds.
+        Whether to draw the legend of marker kinds (below the Axes, see :func:`legend_below`).
     xlabel, ylabel : str
         Axis labels.
 
     Returns
     -------
     matplotlib.axes.Axes
+        Its description (:func:`describe`) is :func:`describe_clusters` of the step.
 
     Notes
     -----
-    The background is shaded by the centre nearest to each pixel of a coarse grid, with the
-    step's own centres: after an M-step a point whose colour differs from its region's is
-    exactly a point the next E-step will reassign. Points without a cluster (the "init"
-    step) are grey. Medoids are data points, so they are ringed.
+    The background shows each centre's exact region of nearest points
+    (:func:`nearest_centre_regions`), with the step's own centres: after an M-step a point
+    whose colour differs from its region's is exactly a point the next E-step will reassign.
+    Points without a cluster (the "init" step) are grey. Medoids are data points, so they
+    are ringed. One unit is as long on both axes, so distances and bisectors look true;
+    unless the Axes share both axes, the limits widen to fill the Axes box.
 
     Examples
     --------
@@ -346,18 +882,11 @@ def plot_clusters(
         shown = [centers] + ([previous.centers] if previous is not None else [])
         extent = cluster_extent(X, shown)
 
-    ax.imshow(
-        _nearest_centre_image(centers, extent, metric),
-        extent=extent,
-        origin="lower",
-        interpolation="nearest",
-        aspect="auto",
-        zorder=0,
-    )
+    _draw_regions(ax, centers, extent, metric)
 
     # Line2D markers, not scatter: the same picture, and much cheaper to build and draw
     size = np.sqrt(_point_size(X.shape[0]))
-    edge = 0.4 if X.shape[0] <= 500 else 0.0
+    edge = 0.5 if X.shape[0] <= 500 else 0.0
     if labels is None:
         ax.plot(X[:, 0], X[:, 1], ls="", marker="o", ms=size, color=UNASSIGNED_COLOR,
                 mec="white", mew=edge, zorder=2)
@@ -382,22 +911,21 @@ def plot_clusters(
     medoids = step.medoid_indices is not None
     for j in range(k):
         ax.plot(centers[j, 0], centers[j, 1], ls="", marker="o" if medoids else "X",
-                ms=16 if medoids else 17, mfc=cluster_color(j), mec="black", mew=1.6, zorder=5)
+                ms=14 if medoids else 15, mfc=cluster_color(j), mec="black", mew=1.5, zorder=5)
     if medoids:
-        ax.plot(centers[:, 0], centers[:, 1], ls="", marker="o", ms=25, mfc="none",
-                mec="black", mew=1.8, zorder=5)
+        ax.plot(centers[:, 0], centers[:, 1], ls="", marker="o", ms=22, mfc="none",
+                mec="black", mew=1.6, zorder=5)
     for j in step.empty:
         ax.annotate("empty", xy=centers[int(j)], xytext=(8, 8), textcoords="offset points",
-                    fontsize=8, zorder=6)
+                    fontsize=FONT_SIZES["small"], zorder=6)
 
-    ax.set_xlim(extent[0], extent[1])
-    ax.set_ylim(extent[2], extent[3])
+    _set_view(ax, extent)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(describe_step(step, previous) if title is None else title, fontsize=10)
+    set_title(ax, describe_step(step, previous) if title is None else title)
     if legend:
-        ax.legend(handles=cluster_legend_handles(medoids, moved), loc="upper left", fontsize=7,
-                  framealpha=0.85, borderpad=0.4, handletextpad=0.3, labelspacing=0.3)
+        legend_below(ax, cluster_legend_handles(medoids, moved), ncol=3 if moved else 2)
+    describe(ax, describe_clusters(step, X, previous, metric))
     return ax
 
 
@@ -406,6 +934,18 @@ def plot_clusters(
 
 def _normal_pdf(xs, mean, sigma):
     return np.exp(-0.5 * ((xs - mean) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+
+
+def _bar_width(ax, x, xlim):
+    """Line width in points of one responsibility bar: thick for few points, never so thick
+    that the bars of two neighbouring points touch."""
+    fig = ax.figure
+    axes_pt = ax.get_position().width * fig.get_figwidth() * 72.0
+    gaps = np.diff(np.unique(x))
+    width = 300.0 / x.size
+    if gaps.size:
+        width = min(width, 0.7 * float(gaps.min()) / (xlim[1] - xlim[0]) * axes_pt)
+    return float(np.clip(width, 1.0, 9.0))
 
 
 def mixture_xlim(x, steps=(), pad=0.1):
@@ -446,6 +986,11 @@ def mixture_peak(step, xlim, num=400):
     return float(max(comp.sum(axis=0).max(), comp.max()))
 
 
+def _responsibility_handle(k):
+    """A legend entry drawn as the band is: solid blocks in the component colours."""
+    return tuple(Patch(facecolor=cluster_color(j), edgecolor="none") for j in range(k))
+
+
 def mixture_legend_handles(k, histogram=False):
     """Legend entries for :func:`plot_mixture` without the parameters (a figure-level legend).
 
@@ -459,20 +1004,48 @@ def mixture_legend_handles(k, histogram=False):
     Returns
     -------
     list of matplotlib.artist.Artist
+        Pass them with ``handler_map=plotting.LEGEND_HANDLERS`` (the responsibilities entry
+        is a tuple of coloured blocks), or use :func:`mixture_legend`.
     """
-    from matplotlib.patches import Patch
-
     handles = [Patch(color="#D9D9D9", label="data (histogram)")] if histogram else []
     handles += [Line2D([], [], color=cluster_color(j), lw=2, ls="--", label=f"component {j}")
                 for j in range(k)]
     handles.append(Line2D([], [], color="black", lw=2, label="mixture"))
-    handles.append(Patch(facecolor=cluster_color(0), edgecolor=cluster_color(1), hatch="////",
-                         label="responsibilities (bars below 0)"))
     return handles
 
 
-def plot_mixture(step, x, *, ax=None, title=None, xlim=None, ymax=None, legend=True,
-                 xlabel="$x$", band_label=True):
+#: Handler map for legends holding :func:`mixture_legend_handles`' responsibilities entry.
+LEGEND_HANDLERS = {tuple: HandlerTuple(ndivide=None, pad=0.0)}
+
+
+def mixture_legend_entries(k, histogram=False, with_band=True):
+    """Legend handles and labels for :func:`plot_mixture`, the responsibilities band included.
+
+    Parameters
+    ----------
+    k : int
+        Number of components.
+    histogram : bool
+        Include the histogram entry.
+    with_band : bool
+        Include the band of responsibilities (drawn as solid blocks in the component colours,
+        as the band is).
+
+    Returns
+    -------
+    handles, labels : list
+        For ``legend(handles, labels, handler_map=LEGEND_HANDLERS)``.
+    """
+    handles = mixture_legend_handles(k, histogram)
+    labels = [h.get_label() for h in handles]
+    if with_band:
+        handles.append(_responsibility_handle(k))
+        labels.append("responsibilities $r_{nk}$")
+    return handles, labels
+
+
+def plot_mixture(step, x, *, ax=None, previous=None, title=None, xlim=None, ymax=None,
+                 legend=True, xlabel="$x$"):
     """Draw one half-step of 1-D Gaussian-mixture EM.
 
     Parameters
@@ -483,37 +1056,43 @@ def plot_mixture(step, x, *, ax=None, title=None, xlim=None, ymax=None, legend=T
         The data the fit was run on.
     ax : matplotlib.axes.Axes, optional
         Where to draw; pyplot's current Axes if omitted.
+    previous : MixtureStep, optional
+        The half-step before ``step``; the default title then says whether an M-step changed
+        the parameters.
     title : str, optional
-        Defaults to :func:`describe_step`.
+        Defaults to :func:`describe_step`; ``""`` for none.
     xlim : tuple of float, optional
         Defaults to :func:`mixture_xlim` of the data and this step.
     ymax : float, optional
         Top of the density axis; defaults to 1.15 times the highest curve (and histogram).
     legend : bool
-        Whether to list the components' parameters in a legend.
+        Whether to draw the legend (below the Axes): each component with its weight ``w``,
+        mean ``mu`` and standard deviation ``sigma``, the mixture, the histogram and the
+        responsibilities band.
     xlabel : str
         Label of the x axis.
-    band_label : bool
-        Whether to write what the band below the axis shows (a figure-level legend from
-        :func:`mixture_legend_handles` can say it instead).
 
     Returns
     -------
     matplotlib.axes.Axes
+        Its description (:func:`describe`) is :func:`describe_mixture` of the step.
 
     Notes
     -----
     Above zero: a light histogram of the data (only with 20 points or more), each weighted
-    component ``w_j N(x | mu_j, sigma_j)`` dashed in its cluster colour, and the mixture
-    (their sum) in black. Below zero, one bar per data point stacks its responsibilities
-    ``r_nj`` in the component colours, so a half-and-half point shows two equal halves. In
-    the "init" step there are no responsibilities yet and the points are a grey rug.
+    component ``w_k N(x | mu_k, sigma_k)`` dashed in its cluster colour, and the mixture
+    (their sum) in black. Below zero, the band labelled ``r_nk`` on the y axis: one bar per
+    data point stacks its responsibilities in the component colours, so a half-and-half point
+    shows two equal halves (with more than 60 points, bands over the sorted points). In the
+    "init" step there are no responsibilities yet and the points are a grey rug.
 
     After an M-step the bars still show the responsibilities the M-step used (the ones of
     the E-step before it), while the curves show the new parameters.
     """
     if not isinstance(step, MixtureStep):
         raise TypeError(f"step must be a MixtureStep, got {type(step).__name__}")
+    if previous is not None and not isinstance(previous, MixtureStep):
+        raise TypeError(f"previous must be a MixtureStep or None, got {type(previous).__name__}")
     x = _as_line(x)
     if step.resp is not None and np.shape(step.resp)[0] != x.size:
         raise ValueError(
@@ -532,28 +1111,31 @@ def plot_mixture(step, x, *, ax=None, title=None, xlim=None, ymax=None, legend=T
     mix = comps.sum(axis=0)
 
     top = float(mix.max())
-    if x.size >= 20:
+    histogram = x.size >= 20
+    if histogram:
         # one StepPatch, not a Rectangle per bin: the same picture, cheaper to redraw
         heights, edges = np.histogram(x, bins="auto", density=True)
         ax.stairs(heights, edges, fill=True, color="#D9D9D9", zorder=1, label="data (histogram)")
         top = max(top, float(np.max(heights)))
     if ymax is None:
         ymax = 1.15 * top
+    lines = []
     for j in range(k):
         c = cluster_color(j)
         ax.fill_between(xs, comps[j], color=c, alpha=0.12, linewidth=0, zorder=2)
-        ax.plot(xs, comps[j], color=c, lw=2, ls="--", zorder=3,
-                label=f"{j}: w={weights[j]:.2f}, $\\mu$={means[j]:.2f}, $\\sigma$={sigmas[j]:.2f}")
-    ax.plot(xs, mix, color="black", lw=2, zorder=4, label="mixture")
+        lines += ax.plot(xs, comps[j], color=c, lw=2, ls="--", zorder=3,
+                         label=f"{j}: $w$={weights[j]:.2f}, $\\mu$={means[j]:.2f}, "
+                               f"$\\sigma$={sigmas[j]:.2f}")
+    lines += ax.plot(xs, mix, color="black", lw=2, zorder=4, label="mixture")
 
     # responsibilities: a band below the axis, one stacked bar per point
     band = 0.22 * ymax
-    gap = 0.04 * ymax
+    gap = 0.05 * ymax
     base = -gap - band
-    width = float(np.clip(300.0 / x.size, 1.0, 9.0))
+    width = _bar_width(ax, x, xlim)
     if step.resp is None:
         ax.vlines(x, base, -gap, color=UNASSIGNED_COLOR, lw=width, zorder=3)
-        band_text = "points (no responsibilities yet)"
+        band_name = "points"
     elif x.size <= _BARS_UP_TO:
         # few points: one bar per point, split into its responsibilities
         resp = np.asarray(step.resp, float)
@@ -565,10 +1147,10 @@ def plot_mixture(step, x, *, ax=None, title=None, xlim=None, ymax=None, legend=T
         colours = [cluster_color(j) for j in range(k)] * x.size
         ax.add_collection(LineCollection(segs.reshape(-1, 2, 2), colors=colours,
                                          linewidths=width, zorder=3))
-        band_text = "responsibilities r_nj of each point"
+        band_name = "$r_{nk}$"
     else:
         # many points: bars would overlap, so stack the responsibilities as bands over the
-        # sorted points (each band's height at a point is that point's r_nj)
+        # sorted points (each band's height at a point is that point's r_nk)
         order = np.argsort(x, kind="stable")
         xs_sorted = x[order]
         cum = np.cumsum(np.asarray(step.resp, float)[order], axis=1)
@@ -578,64 +1160,87 @@ def plot_mixture(step, x, *, ax=None, title=None, xlim=None, ymax=None, legend=T
             ax.fill_between(xs_sorted, lower, upper, step="mid", color=cluster_color(j),
                             linewidth=0, zorder=3)
             lower = upper
-        ax.plot(xs_sorted, np.full(x.size, base), ls="", marker="|", ms=4, color="black",
-                alpha=0.5, zorder=4)
-        band_text = "responsibilities r_nj of the points (stacked)"
+        band_name = "$r_{nk}$"
     ax.axhline(0, color="black", lw=0.8, zorder=3)
-    if band_label:
-        ax.annotate(band_text, xy=(0.01, 0), xycoords=("axes fraction", "data"), xytext=(0, -3),
-                    textcoords="offset points", va="top", fontsize=7, color="#333333", zorder=5)
 
     ax.set_xlim(*xlim)
     ax.set_ylim(base - 0.5 * gap, ymax)
-    ticks = MaxNLocator(nbins=5).tick_values(0, ymax)
-    ax.set_yticks(ticks[(ticks >= 0) & (ticks <= ymax)])
+    # the band is named on the y axis, beside it, so no label sits on the bars
+    ticks = MaxNLocator(nbins=4).tick_values(0, ymax)
+    ticks = [t for t in ticks if 0 <= t <= ymax]
+    ax.set_yticks(ticks + [base + band / 2],
+                  [f"{t:g}" for t in ticks] + [band_name])
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
-    ax.set_title(describe_step(step) if title is None else title, fontsize=10)
+    set_title(ax, describe_step(step, previous) if title is None else title)
     if legend:
-        ax.legend(loc="upper left", fontsize=7, framealpha=0.85, borderpad=0.4,
-                  handlelength=1.6, labelspacing=0.3)
+        handles, labels = mixture_legend_entries(k, histogram)
+        handles[-2 - k:-1] = lines  # the entries with the parameters
+        labels[-2 - k:-1] = [ln.get_label() for ln in lines]
+        legend_below(ax, handles, labels=labels, ncol=2, handler_map=LEGEND_HANDLERS)
+    describe(ax, describe_mixture(step, x, previous))
     return ax
+
+
+def mixture_legend(fig, k, histogram=False, **kwargs):
+    """One legend for a figure of several :func:`plot_mixture` panels, below them all.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Best made by :func:`figure` (constrained layout makes room for the legend).
+    k : int
+        Number of components.
+    histogram : bool
+        Include the histogram entry.
+    **kwargs
+        Passed on to :meth:`matplotlib.figure.Figure.legend`.
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+    """
+    handles, labels = mixture_legend_entries(k, histogram)
+    options = dict(loc="outside lower center", ncol=min(len(handles), 4), frameon=False,
+                   fontsize=FONT_SIZES["small"], handler_map=LEGEND_HANDLERS)
+    options.update(kwargs)
+    return fig.legend(handles, labels, **options)
 
 
 # ----------------------------------------------------------------------------- objective
 
 
-def objective_label(history):
-    """Name of the objective a history records, for an axis label.
-
-    Returns ``"log-likelihood"`` for EM, ``"cost (sum of distances)"`` for K-medoids and
-    ``"objective (sum of squared distances)"`` for K-means.
-    """
-    first = history[0]
-    if isinstance(first, MixtureStep):
-        return "log-likelihood"
-    if _is_medoid_step(first):
-        return "cost (sum of distances)"
-    return "objective (sum of squared distances)"
-
-
-def half_step_name(step):
-    """Short tick label of a half-step: ``"init"``, ``"E1"``, ``"M1"``, ``"E2"``, ...
-
-    The kind comes first: "2M" would read as two million on an axis.
-    """
-    return "init" if step.kind == "init" else f"{step.kind}{step.iteration}"
-
-
 _KIND_MARKER = {"init": "D", "E": "o", "M": "s"}
 
 
-def objective_legend_handles():
-    """Legend entries for :func:`plot_objective`'s markers (for a figure-level legend)."""
-    return [Line2D([], [], ls="", marker=m, ms=5, color=PALETTE[4], label=lab)
-            for m, lab in (("D", "start"), ("o", "after E-step"), ("s", "after M-step"))] + [
-        Line2D([], [], ls="", marker="o", ms=9, mfc="none", mec=PALETTE[5], mew=2,
-               label="current half-step")]
+def objective_legend_handles(history=None, current=True):
+    """Legend entries for :func:`plot_objective`'s markers.
+
+    Parameters
+    ----------
+    history : sequence of ClusterStep or MixtureStep, optional
+        Only the kinds of half-step that have an objective in it get an entry (K-means and
+        K-medoids have none at the start). All three kinds if omitted.
+    current : bool
+        Include the "current half-step" ring.
+
+    Returns
+    -------
+    list of matplotlib.lines.Line2D
+    """
+    kinds = ({s.kind for s in history if s.objective is not None} if history is not None
+             else set(_KIND_MARKER))
+    names = {"init": "start", "E": "after E-step", "M": "after M-step"}
+    handles = [Line2D([], [], ls="", marker=m, ms=6, color=PALETTE[4], label=names[kind])
+               for kind, m in _KIND_MARKER.items() if kind in kinds]
+    if current:
+        handles.append(Line2D([], [], ls="", marker="o", ms=10, mfc="none", mec=PALETTE[5],
+                              mew=2, label="current half-step"))
+    return handles
 
 
-def plot_objective(history, *, current=None, ax=None, ylabel=None, title=None, legend=True):
+def plot_objective(history, *, current=None, ax=None, ylabel=None, title=None, legend=True,
+                   hide_future=True):
     """Plot the objective after every half-step, with the current one marked.
 
     Parameters
@@ -649,13 +1254,18 @@ def plot_objective(history, *, current=None, ax=None, ylabel=None, title=None, l
     ylabel : str, optional
         Defaults to :func:`objective_label`.
     title : str, optional
-        Defaults to the current value (or ``"Objective"``).
+        Defaults to the current value (or ``"Objective"``); ``""`` for none.
     legend : bool
-        Whether to draw the legend of marker kinds.
+        Whether to draw the legend of marker kinds (below the Axes).
+    hide_future : bool
+        With ``current``, draw the curve only up to it (the axes still span the whole
+        history, so they stay still while stepping): a reader sees what has happened, not
+        what is to come.
 
     Returns
     -------
     matplotlib.axes.Axes
+        Its description (:func:`describe`) is :func:`describe_objective`.
 
     Notes
     -----
@@ -673,36 +1283,45 @@ def plot_objective(history, *, current=None, ax=None, ylabel=None, title=None, l
         if not 0 <= current < len(history):
             raise ValueError(f"current must be in [0, {len(history) - 1}], got {current}")
     ax = _axes(ax)
-    values = np.array([np.nan if s.objective is None else float(s.objective) for s in history])
+    values = _objective_values(history)
     idx = np.arange(len(history))
-    ax.plot(idx, values, color="#777777", lw=1.2, zorder=1)
+    last = current if (current is not None and hide_future) else len(history) - 1
+    upto = idx <= last
+    ax.plot(idx[upto], values[upto], color="#777777", lw=1.2, zorder=1)
     for kind, marker in _KIND_MARKER.items():
-        sel = np.array([s.kind == kind for s in history])
+        sel = upto & np.array([s.kind == kind for s in history])
         if sel.any():
-            ax.plot(idx[sel], values[sel], ls="", marker=marker, ms=4.5, color=PALETTE[4],
+            ax.plot(idx[sel], values[sel], ls="", marker=marker, ms=5, color=PALETTE[4],
                     zorder=2, label={"init": "start", "E": "after E-step", "M": "after M-step"}[kind])
     if current is not None:
         ax.axvline(current, color=PALETTE[5], lw=1.2, zorder=0)
         if not np.isnan(values[current]):
             ax.plot([current], [values[current]], ls="", marker="o", ms=11, mfc="none",
                     mec=PALETTE[5], mew=2, zorder=3)
+    finite = values[~np.isnan(values)]
+    if finite.size:  # limits of the whole history: the axes stay still while stepping
+        lo, hi = float(finite.min()), float(finite.max())
+        pad = 0.06 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.05
+        ax.set_ylim(lo - pad, hi + pad)
     names = [half_step_name(s) for s in history]
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    # ticks at "init" and at M-steps (even indices), about five of them
+    every = 2 * max(1, int(np.ceil((len(history) - 1) / 2 / 5)))
+    ax.set_xticks(np.arange(0, len(history), every))
     ax.xaxis.set_major_formatter(
         FuncFormatter(lambda v, _: names[int(v)] if float(v).is_integer() and 0 <= v < len(names) else "")
     )
     ax.set_xlim(-0.5, len(history) - 0.5)
     ax.set_xlabel("half-step")
-    ax.set_ylabel(objective_label(history) if ylabel is None else ylabel, fontsize=9)
+    ax.set_ylabel(objective_label(history) if ylabel is None else ylabel)
     if title is None:
         if current is not None and not np.isnan(values[current]):
             title = f"now: {values[current]:.6g}"
         else:
             title = "Objective"
-    ax.set_title(title, fontsize=10)
+    set_title(ax, title)
     if legend:
-        ax.legend(loc="best" if len(history) < 200 else "upper right", fontsize=7,
-                  framealpha=0.85)
+        legend_below(ax, objective_legend_handles(history, current is not None), ncol=2)
+    describe(ax, describe_objective(history, current, hide_future=hide_future))
     return ax
 
 
@@ -726,7 +1345,318 @@ def plot_step(history, index, data, *, ax=None, metric="l2", extent=None, xlim=N
     step = history[index]
     previous = history[index - 1] if index > 0 else None
     if isinstance(step, MixtureStep):
-        return plot_mixture(step, data, ax=ax, title=title, xlim=xlim, ymax=ymax, legend=legend,
-                            band_label=legend)
+        return plot_mixture(step, data, ax=ax, previous=previous, title=title, xlim=xlim,
+                            ymax=ymax, legend=legend)
     return plot_clusters(step, data, ax=ax, previous=previous, title=title, metric=metric,
                          extent=extent, legend=legend)
+
+
+# ----------------------------------------------------------------------------- book figures
+
+
+def _check_px(value, name, lo, hi):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number of CSS pixels, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be between {lo} and {hi} CSS pixels, got {value}")
+    return float(value)
+
+
+def figure(nrows=1, ncols=1, *, width=COLUMN_WIDTH, height=None, **subplots_kw):
+    """A figure sized for the book's content column, in the book's style.
+
+    Parameters
+    ----------
+    nrows, ncols : int
+        Grid of panels, as for :func:`matplotlib.pyplot.subplots`.
+    width : float
+        Width in CSS pixels: at most :data:`COLUMN_WIDTH` (688, the column at 1280 px);
+        :data:`PHONE_WIDTH` (350) for a small figure that fits a phone without scrolling.
+    height : float, optional
+        Height in CSS pixels; by default 0.75 of a panel's width plus 110 px for the title,
+        labels and a legend below, per row (between 240 and 460 per row).
+    **subplots_kw
+        Passed on to :meth:`matplotlib.figure.Figure.subplots` (``sharex``, ``sharey``,
+        ``gridspec_kw``, ...).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        Constrained layout, white background, :data:`STYLE`'s font sizes. It is not
+        registered with pyplot: show it with :func:`show` (``plt.show()`` does nothing to it).
+    axes : matplotlib.axes.Axes or array of Axes
+        As :func:`matplotlib.pyplot.subplots` returns them.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a width wider than the column or a size that is not a number of pixels.
+
+    Examples
+    --------
+    >>> fig, (left, right) = figure(1, 2)
+    >>> [round(float(v), 2) for v in fig.get_size_inches()]
+    [6.88, 3.68]
+    """
+    width = _check_px(width, "width", 150, COLUMN_WIDTH)
+    if height is None:  # room for a title, axis labels and a legend below each panel
+        panel = width / int(ncols)
+        height = int(nrows) * min(max(0.75 * panel + 110.0, 240.0), 460.0)
+    height = _check_px(height, "height", 100, 2000)
+    with rc_context(STYLE):
+        fig = Figure(figsize=(width / PX_PER_INCH, height / PX_PER_INCH), dpi=PX_PER_INCH,
+                     layout="constrained", facecolor="white")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(nrows, ncols, **subplots_kw)
+    return fig, axes
+
+
+def _axes_position_name(ax, axes):
+    """"left", "top right", ... : where a panel is among the figure's panels."""
+    boxes = {a: a.get_position() for a in axes}
+    cols = sorted({round(b.x0, 2) for b in boxes.values()})
+    rows = sorted({round(b.y0, 2) for b in boxes.values()}, reverse=True)
+    col, row = cols.index(round(boxes[ax].x0, 2)), rows.index(round(boxes[ax].y0, 2))
+    horiz = {1: [""], 2: ["left", "right"], 3: ["left", "middle", "right"]}.get(
+        len(cols), [f"column {c + 1}" for c in range(len(cols))])[col]
+    vert = {1: [""], 2: ["top", "bottom"], 3: ["top", "middle", "bottom"]}.get(
+        len(rows), [f"row {r + 1}" for r in range(len(rows))])[row]
+    return " ".join(w for w in (vert, horiz) if w)
+
+
+def figure_description(fig, alt=None):
+    """The text alternative of a figure: ``alt`` and then what each panel shows.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    alt : str, optional
+        What the figure shows and teaches, in a sentence or two (written by the author).
+
+    Returns
+    -------
+    str
+        ``alt``, followed by each panel's title and description (:func:`describe`) in
+        reading order (rows top to bottom, then left to right).
+
+    Raises
+    ------
+    ValueError
+        If neither ``alt`` nor any panel description says anything.
+    """
+    if alt is not None and not isinstance(alt, str):
+        raise TypeError(f"alt must be a string, got {type(alt).__name__}")
+    axes = [a for a in fig.axes if a.get_visible() and a.get_label() != "<colorbar>"]
+    axes.sort(key=lambda a: (-round(a.get_position().y0, 2), round(a.get_position().x0, 2)))
+    parts = [alt.strip()] if alt and alt.strip() else []
+    described = [a for a in axes if describe(a)]
+    for a in described:
+        where = _axes_position_name(a, axes) if len(axes) > 1 else ""
+        head = f"{where[:1].upper() + where[1:]} panel" if where else "The panel"
+        title = " ".join(a.get_title().split())
+        if title and title.lower() not in describe(a).lower():
+            head += f", titled \u201c{title}\u201d"
+        parts.append(f"{head}: {describe(a)}")
+    if not parts:
+        raise ValueError(
+            "a figure needs a text alternative: pass alt='what it shows and teaches' "
+            "(no panel was drawn by an algos.plotting function that describes itself)"
+        )
+    return " ".join(parts)
+
+
+def _ensure_canvas(fig):
+    if fig.canvas is None or not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+    return fig.canvas
+
+
+def _visible_texts(fig):
+    """The texts of ``fig`` that are drawn (non-empty, visible, not on a hidden axis)."""
+    hidden = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if not (ax.get_visible() and axis.get_visible()):
+                hidden.update(axis.findobj(Text))
+        if not ax.get_visible():
+            hidden.update(ax.findobj(Text))
+    return [t for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and t not in hidden]
+
+
+def smallest_text_px(fig):
+    """Size in CSS pixels of the smallest visible text of ``fig`` as the page shows it.
+
+    A text of ``s`` points is ``s * PX_PER_INCH / 72`` CSS pixels: :func:`show` shows figures
+    at ``PX_PER_INCH`` pixels per inch, never scaled down (they are at most as wide as the
+    column).
+
+    Returns
+    -------
+    float
+        ``inf`` for a figure without text.
+    """
+    sizes = [t.get_fontsize() for t in _visible_texts(fig)]
+    return min(sizes) * PX_PER_INCH / 72.0 if sizes else float("inf")
+
+
+def _mark_points(ax):
+    """Display coordinates of what ``ax`` plots (line samples, markers, bar corners)."""
+    pts = []
+    for line in ax.lines:
+        xy = np.asarray(line.get_xydata(), dtype=float)
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if not line.get_visible() or len(xy) == 0:
+            continue
+        xy = line.get_transform().transform(xy)
+        if line.get_linestyle() not in ("None", "", " ", "none") and len(xy) > 1:
+            # samples every 2 px along the segments, so a line under a legend is found
+            seg = np.diff(xy, axis=0)
+            steps = np.maximum(1, (np.hypot(*seg.T) / 2.0).astype(int))
+            steps = np.minimum(steps, 2000)
+            xy = np.concatenate([xy[i] + np.outer(np.arange(s) / s, seg[i])
+                                 for i, s in enumerate(steps)] + [xy[-1:]])
+        pts.append(xy)
+    for coll in ax.collections:
+        if not coll.get_visible():
+            continue
+        if isinstance(coll, PathCollection) and len(coll.get_offsets()):
+            pts.append(coll.get_offset_transform().transform(coll.get_offsets()))
+        elif isinstance(coll, LineCollection):
+            for seg in coll.get_segments():
+                if len(seg):
+                    pts.append(coll.get_transform().transform(np.asarray(seg)))
+    for patch in ax.patches:
+        if patch.get_visible():
+            path = patch.get_path()
+            pts.append(patch.get_transform().transform(path.vertices))
+    if not pts:
+        return np.empty((0, 2))
+    pts = np.concatenate(pts)
+    box = ax.bbox  # only what is drawn (clipped to the Axes) counts
+    keep = (pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1) & (pts[:, 1] >= box.y0) & (pts[:, 1] <= box.y1)
+    return pts[keep & np.isfinite(pts).all(axis=1)]
+
+
+def check_figure(fig):
+    """Refuse a figure a reader could not read on the page.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If a text is smaller than :data:`MIN_TEXT_PX` CSS pixels as shown, if the figure is
+        wider than :data:`COLUMN_WIDTH`, or if a legend lies over plotted points or lines.
+    """
+    width_px = fig.get_figwidth() * PX_PER_INCH
+    if width_px > COLUMN_WIDTH + 0.5:
+        raise ValueError(
+            f"the figure is {fig.get_figwidth():.2f} in wide ({width_px:.0f} CSS px); the "
+            f"book's column holds {COLUMN_WIDTH / PX_PER_INCH:.2f} in: make it with "
+            "plotting.figure(...)"
+        )
+    small = smallest_text_px(fig)
+    if small < MIN_TEXT_PX - 1e-9:
+        tiny = sorted({t.get_fontsize() for t in _visible_texts(fig)
+                       if t.get_fontsize() * PX_PER_INCH / 72 < MIN_TEXT_PX})
+        raise ValueError(
+            f"the figure has text of {small:.1f} CSS px (font sizes {tiny} pt); at least "
+            f"{MIN_TEXT_PX:g} px is needed, that is {MIN_TEXT_PX * 72 / PX_PER_INCH:.2f} pt "
+            f"or more (plotting.FONT_SIZES['small'] is {FONT_SIZES['small']} pt)"
+        )
+    canvas = _ensure_canvas(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is None or not leg.get_visible():
+            continue
+        box = leg.get_window_extent(renderer)
+        pts = _mark_points(ax)
+        covered = int(np.count_nonzero(
+            (pts[:, 0] > box.x0) & (pts[:, 0] < box.x1) & (pts[:, 1] > box.y0) & (pts[:, 1] < box.y1)))
+        if covered:
+            name = f"the panel titled {ax.get_title()!r}" if ax.get_title() else "a panel"
+            raise ValueError(
+                f"the legend of {name} lies over {covered} plotted points or line samples: "
+                "place it where nothing is drawn (loc=...) or below the Axes with "
+                "plotting.legend_below(ax)"
+            )
+
+
+def figure_bundle(fig, alt=None):
+    """The MIME bundle :func:`show` displays: a PNG with its text alternative.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    alt : str, optional
+        What the figure shows and teaches (see :func:`figure_description`).
+
+    Returns
+    -------
+    data : dict
+        ``{"image/png": base64 text, "text/plain": description}``. The PNG is drawn at
+        ``PNG_SCALE * PX_PER_INCH`` dots per inch and carries the description in its standard
+        ``Description`` text chunk, which the book's Sphinx extension
+        (``book/_ext/figure_alt.py``) turns into the ``alt`` of the page's ``<img>``.
+    metadata : dict
+        ``{"image/png": {"width": CSS pixels}}``: the page shows the picture at
+        ``PX_PER_INCH`` pixels per inch whatever its resolution.
+
+    Raises
+    ------
+    ValueError
+        From :func:`check_figure` and :func:`figure_description`.
+    """
+    check_figure(fig)
+    text = figure_description(fig, alt)
+    dpi = PNG_SCALE * PX_PER_INCH
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.04,
+                facecolor="white", metadata={"Description": text, "Software": None})
+    png = out.getvalue()
+    width = int.from_bytes(png[16:20], "big")  # the IHDR chunk
+    css_width = int(round(width * PX_PER_INCH / dpi))
+    if css_width > COLUMN_WIDTH + 1:
+        raise ValueError(
+            f"with everything drawn around it the figure is {css_width} CSS px wide, more than "
+            f"the column's {COLUMN_WIDTH}: move labels or legends inside the figure"
+        )
+    data = {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": text}
+    return data, {"image/png": {"width": css_width}}
+
+
+def show(fig, alt=None):
+    """Display a figure in the notebook with its text alternative, then close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Best made by :func:`figure`; a pyplot figure works too.
+    alt : str, optional
+        What the figure shows and teaches, for a reader who cannot see it: what is plotted,
+        the pattern, the number that matters. The descriptions of the panels drawn by this
+        module's ``plot_*`` functions are appended.
+
+    Raises
+    ------
+    ValueError
+        If the figure would be unreadable on the page (:func:`check_figure`) or has no text
+        alternative at all.
+
+    Notes
+    -----
+    The output is a PNG with ``text/plain`` set to the description, so ``pytest --nbval``
+    compares the description and the website uses it as the image's ``alt``.
+    """
+    data, metadata = figure_bundle(fig, alt)
+    from IPython.display import display
+
+    display(data, metadata=metadata, raw=True)
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close(fig)  # a pyplot figure would be shown a second time at the cell's end

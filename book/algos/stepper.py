@@ -4,15 +4,20 @@ One display call serves both audiences. :func:`step_through` runs a fit and retu
 :class:`StepThrough`, whose ``_repr_mimebundle_`` holds
 
 * ``application/vnd.jupyter.widget-view+json``: the live ipywidgets view (JupyterLab,
-  Notebook 7, VS Code) with "Previous step" / "Next step" / "Play" / "Reset" buttons, a
-  half-step slider, the next step in words, the objective, and controls that re-run the fit;
+  Notebook 7, VS Code) with "Previous step" / "Next step" / "Play" (reads "Pause" while
+  playing) / "Reset" buttons, a half-step slider, the next step in words, the objective, and
+  controls that re-run the fit;
 * ``text/html``: a self-contained player (pre-rendered PNG frames, plain buttons and a range
   slider, inline JavaScript, nothing loaded from outside) that the website shows;
 * ``text/plain``: a short, stable line such as ``StepThrough(kmeans, 12 half-steps)``.
 
 Both views draw the fit's own ``history`` with :mod:`algos.plotting`: nothing is re-computed
-for display. Frames are drawn on one :class:`matplotlib.figure.Figure` owned by the player,
-never through pyplot, so no figure leaks into the notebook.
+for display. A frame is two pictures, each small enough for a phone's column and side by side
+in the book's: the state (points and centres, or the mixture) and the objective up to the
+current half-step. They are drawn on two :class:`matplotlib.figure.Figure` objects owned by the
+player, never through pyplot, so no figure leaks into the notebook. The pictures carry no
+title: the caption says where the step is, once, in the words :meth:`StepThrough.frame_texts`
+gives the caption, the live widget and the text alternatives alike.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
@@ -96,7 +102,8 @@ def _moving_artists(ax):
 def _axes_signature(ax):
     # everything the still background depends on
     return (ax.get_position().bounds, ax.get_xlim(), ax.get_ylim(),
-            tuple(ax.get_xticks()), tuple(ax.get_yticks()), ax.get_xlabel(), ax.get_ylabel())
+            tuple(ax.get_xticks()), tuple(ax.get_yticks()), ax.get_xlabel(), ax.get_ylabel(),
+            tuple(t.get_text() for t in ax.get_yticklabels()))
 
 
 def _fit(method, data, fit_kwargs):
@@ -161,7 +168,7 @@ def step_through(method, data, *, datasets=None, **fit_kwargs):
     >>> X = np.array([[0., -6.], [4., 4.], [0., 0.], [-5., 2.]])
     >>> player = stepper.step_through("kmeans", X, k=2, init=X[[3, 0]])
     >>> player
-    StepThrough(kmeans, 5 half-steps)
+    StepThrough(kmeans, 4 half-steps)
     >>> player.frames[-1].kind, player.result.converged
     ('E', True)
     """
@@ -211,10 +218,13 @@ class StepThrough:
     """
 
     max_html_frames = 40
-    html_dpi = 80
-    live_dpi = 90
+    #: Design size (width, height) in CSS pixels of the two pictures of a frame: the state
+    #: (points and centres, or the mixture) and the objective so far. Each fits a 390 px phone's
+    #: column; side by side they fit the book's column at 1280 px (``plotting.COLUMN_WIDTH``).
+    panel_px = {"state": (336, 380), "objective": (310, 380)}
+    html_scale = 1.5
+    live_scale = 1.0
     html_colors = 96
-    figsize = (9.6, 4.3)
     play_interval_ms = 800
 
     def __init__(self, method, data, result, *, datasets=None, fit_kwargs=None):
@@ -228,12 +238,11 @@ class StepThrough:
         if not all(isinstance(s, want) for s in history):
             raise TypeError(f"result.history of a {self.method} fit must hold {want.__name__}s")
         self._original = (data, self.fit_kwargs.get("init"), self.fit_kwargs.get("k"))
-        self._set_fit(data, result)
-        self._figure = None
-        self._background = None
-        self._background_signature = None
+        self._panels = {}  # panel name -> (Figure, Axes), made on first use
+        self._backgrounds = {}  # panel name -> (signature, saved pixels)
         self._widget = None
         self._controls = None
+        self._set_fit(data, result)
 
     # ------------------------------------------------------------------ state
 
@@ -241,7 +250,9 @@ class StepThrough:
         self.data = np.asarray(data, dtype=float)
         self.result = result
         self._cache = {}
-        self._background_signature = None
+        self._panels = {}  # their legends and margins depend on the fit: made again
+        self._margins_fitted = False
+        self._backgrounds = {}
         self._layout = self._fixed_limits()
 
     @property
@@ -272,24 +283,63 @@ class StepThrough:
                 counts, edges = np.histogram(self.data, bins="auto", density=True)
                 ymax = max(ymax, 1.15 * float(counts.max()))
             return {"xlim": xlim, "ymax": ymax}
-        return {"extent": plotting.cluster_extent(self.data, [s.centers for s in history])}
+        # as wide as the panel's box in data units, so equal scales need no widening later
+        ax = self._panel("state")[1]
+        box = ax.get_position()
+        w, h = self.panel_px["state"]
+        aspect = (box.height * h) / (box.width * w)
+        return {"extent": plotting.cluster_extent(self.data, [s.centers for s in history],
+                                                  aspect=aspect)}
 
     # ------------------------------------------------------------------ words
 
     def title(self, i):
-        """Where half-step ``i`` is, e.g. "Iteration 3, after the M-step: centres moved"."""
+        """Where half-step ``i`` is, e.g. "Iteration 3, after the M-step: centres moved".
+
+        The one sentence the caption, the live widget and the text alternative all use (the
+        pictures carry no title of their own), made by :func:`algos.plotting.describe_step`.
+        """
         history = self.result.history
         return plotting.describe_step(history[i], history[i - 1] if i > 0 else None)
+
+    def _things(self):
+        return {"kmeans": "centres", "kmedoids": "medoids", "gmm1d": "parameters"}[self.method]
+
+    def done_text(self):
+        """Why the history ends, in words that agree with the last half-step's title.
+
+        The last step either changed something (then the fit stopped because it converged by
+        its tolerance, or at ``max_iter``) or changed nothing (a fixed point: the title says
+        "no point changed cluster" or "... unchanged"); :func:`algos.plotting.step_changed`
+        decides, the rule the title uses.
+        """
+        history = self.result.history
+        last = history[-1]
+        if last.kind == "init":
+            return "Done: no iteration was run (max_iter = 0)."
+        n_iter = getattr(self.result, "n_iter", last.iteration)
+        its = f"{n_iter} iteration{'s' if n_iter != 1 else ''}"
+        converged = bool(getattr(self.result, "converged", False))
+        if not plotting.step_changed(last, history[-2]):
+            if last.kind == "E":
+                why = f"no point changed cluster, so the M-step would give the same {self._things()}"
+            else:
+                why = (f"the M-step left the {self._things()} unchanged, so the next E-step "
+                       "would repeat the last one")
+            if converged:
+                return f"Done: converged after {its}: {why}."
+            return f"Done: stopped at max_iter after {its}; {why}: the fit is at a fixed point."
+        if converged:
+            rule = ("the log-likelihood rose by less than tol per point" if self.method == "gmm1d"
+                    else "the objective fell by at most tol times its value")
+            return f"Done: converged after {its}: {rule}."
+        return f"Done: stopped at max_iter after {its}, before converging."
 
     def next_text(self, i):
         """What the half-step after ``i`` will do ("Next: E-step, ..."), or why none comes."""
         history = self.result.history
         if i >= len(history) - 1:
-            n_iter = getattr(self.result, "n_iter", history[-1].iteration)
-            its = f"{n_iter} iteration{'s' if n_iter != 1 else ''}"
-            if getattr(self.result, "converged", False):
-                return f"Done: converged after {its}; another step would change nothing."
-            return f"Done: stopped after {its} (max_iter) before converging."
+            return self.done_text()
         kind = history[i].kind
         if kind == "init":
             return "Next: " + _FIRST_E[self.method]
@@ -301,182 +351,225 @@ class StepThrough:
 
     def objective_text(self, i):
         """The objective of half-step ``i`` in words, e.g. "Log-likelihood: -24.5125"."""
-        value = self.result.history[i].objective
-        if self.method == "gmm1d":
-            name = "Log-likelihood"
-        elif self.method == "kmedoids":
-            name = f"Cost (sum of {self.metric} distances)"
-        elif self.metric == "l1":
-            name = "Objective (sum of l1 distances)"
-        else:
-            name = "Objective (sum of squared distances)"
-        if value is None:
-            return f"{name}: not defined yet (no point is assigned)"
-        return f"{name}: {value:.6g}"
+        return plotting.objective_text(self.result.history[i], self.metric or "l2")
+
+    def detail_text(self, i):
+        """The numbers of half-step ``i`` the picture shows: cluster sizes, or the parameters."""
+        step = self.result.history[i]
+        if isinstance(step, MixtureStep):
+            return "Parameters: " + "; ".join(
+                f"{j}: w = {w:.2f}, \u03bc = {m:.2f}, \u03c3 = {sd:.2f}"
+                for j, (w, m, sd) in enumerate(zip(step.weights, step.means, step.sigmas)))
+        if step.labels is None:
+            return "Cluster sizes: no point is assigned yet."
+        sizes = np.bincount(np.asarray(step.labels), minlength=len(step.centers))
+        return "Cluster sizes: " + ", ".join(f"{j}: {int(c)}" for j, c in enumerate(sizes))
 
     def position_text(self, i):
         """``"Half-step 3 of 12"``."""
         return f"Half-step {i + 1} of {len(self)}"
 
     def alt_text(self, i):
-        """A sentence describing frame ``i`` for readers who cannot see it."""
-        step = self.result.history[i]
-        n = self.data.shape[0]
-        what = METHODS[self.method]
-        parts = [f"{what} on {n} points, {self.position_text(i).lower()}: {self.title(i)}."]
+        """The state picture of frame ``i`` in words, for readers who cannot see it.
+
+        Made from the same numbers the picture draws (:func:`algos.plotting.describe_clusters`
+        or :func:`~algos.plotting.describe_mixture`), so it cannot disagree with the caption.
+        """
+        history = self.result.history
+        step, previous = history[i], (history[i - 1] if i > 0 else None)
         if isinstance(step, MixtureStep):
-            comps = "; ".join(
-                f"component {j}: weight {w:.2f}, mean {m:.2f}, sigma {s:.2f}"
-                for j, (w, m, s) in enumerate(zip(step.weights, step.means, step.sigmas))
-            )
-            parts.append(f"Curves of {len(step.means)} weighted normal components ({comps}) "
-                         "and their sum; below the axis each point's responsibilities.")
+            text = plotting.describe_mixture(step, self.data, previous)
         else:
-            k = len(step.centers)
-            label = "Medoids" if step.medoid_indices is not None else "Centres"
-            where = ", ".join(f"({c[0]:.2f}, {c[1]:.2f})" for c in np.asarray(step.centers)[:8])
-            parts.append(f"{label} of the {k} clusters at {where}{' ...' if k > 8 else ''}; "
-                         "points coloured by cluster over shaded nearest-centre regions.")
-        parts.append(self.objective_text(i) + ".")
-        return " ".join(parts)
+            text = plotting.describe_clusters(step, self.data, previous, self.metric)
+        return f"{self.position_text(i)}. {text}"
+
+    def objective_alt_text(self, i):
+        """The objective picture of frame ``i`` in words (the curve up to half-step ``i``)."""
+        return plotting.describe_objective(self.result.history, i)
 
     # ------------------------------------------------------------------ drawing
 
-    def _get_figure(self):
-        if self._figure is None:
+    def _panel(self, name):
+        """The Figure and Axes of one picture (made once; fixed margins, legend below)."""
+        if name in self._panels:
+            return self._panels[name]
+        w, h = self.panel_px[name]
+        with rc_context(plotting.STYLE):
             # white, whatever the notebook's rcParams say: frames are opaque PNGs
-            fig = Figure(figsize=self.figsize, facecolor="white")
+            fig = Figure(figsize=(w / plotting.PX_PER_INCH, h / plotting.PX_PER_INCH),
+                         dpi=plotting.PX_PER_INCH, facecolor="white")
             FigureCanvasAgg(fig)
-            axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1.0]})
-            fig.subplots_adjust(left=0.065, right=0.985, bottom=0.22, top=0.91, wspace=0.27)
-            self._figure = (fig, axes)
-        fig = self._figure[0]
-        # one legend for the figure, outside the axes: it does not change between frames, so
-        # it is part of the still background and costs nothing per frame
-        if getattr(fig, "_algos_legend_key", None) != self._legend_key():
-            for old in list(fig.legends):
-                old.remove()
-            handles = self._legend_handles()
-            rows = 1 if len(handles) <= 8 else 2
-            fig.subplots_adjust(bottom=0.22 if rows == 1 else 0.27)
-            fig.legend(handles=handles, loc="lower center", ncol=-(-len(handles) // rows),
-                       fontsize=7, frameon=False, handletextpad=0.3, columnspacing=1.2)
-            fig._algos_legend_key = self._legend_key()
-        return self._figure
+            ax = fig.subplots()
+        handles, labels = self._legend_entries(name)
+        with rc_context(plotting.STYLE):
+            # a figure legend: it never changes, so it is part of the still background;
+            # two columns if they fit the picture's width, else one
+            for ncol in (2, 1):
+                legend = fig.legend(handles, labels, loc="lower center", ncol=ncol,
+                                    frameon=False, fontsize=plotting.FONT_SIZES["small"],
+                                    handletextpad=0.4, columnspacing=1.0, borderaxespad=0.3,
+                                    handler_map=plotting.LEGEND_HANDLERS)
+                width = legend.get_window_extent(fig.canvas.get_renderer()).width
+                if ncol == 1 or width <= fig.bbox.width - 8:
+                    break
+                legend.remove()
+        rows = -(-len(handles) // ncol)
+        # margins in pixels: tick labels and axis label ("points" and r_nk name the mixture
+        # band on the y axis: wider), then the legend rows
+        left = {"state": 82 if self.method == "gmm1d" else 52, "objective": 66}[name]
+        bottom = 50 + 18 * rows + 6
+        fig.subplots_adjust(left=left / w, right=1 - 10 / w, top=1 - 10 / h, bottom=bottom / h)
+        self._panels[name] = (fig, ax)
+        return self._panels[name]
 
-    def _legend_key(self):
+    def _legend_entries(self, name):
+        """(handles, labels) of a picture's legend: the marks of the whole fit."""
         first = self.result.history[0]
-        k = len(first.means) if isinstance(first, MixtureStep) else len(first.centers)
-        return (self.method, k, self.method == "gmm1d" and self.data.size >= 20)
-
-    def _legend_handles(self):
-        method, k, histogram = self._legend_key()
-        if method == "gmm1d":
-            left = plotting.mixture_legend_handles(k, histogram)
+        if name == "objective":
+            handles = plotting.objective_legend_handles(self.result.history)
+        elif self.method == "gmm1d":
+            return plotting.mixture_legend_entries(len(first.means), self.data.size >= 20)
         else:
-            left = plotting.cluster_legend_handles(medoids=method == "kmedoids", moved=True)
-        return left + plotting.objective_legend_handles()
+            handles = plotting.cluster_legend_handles(medoids=self.method == "kmedoids",
+                                                      moved=True)
+        return handles, [h.get_label() for h in handles]
 
     def draw(self, i):
-        """Draw half-step ``i`` on the player's own figure and return that Figure.
+        """Draw half-step ``i`` on the player's own two figures and return them.
 
-        The left panel is :func:`algos.plotting.plot_clusters` or
-        :func:`~algos.plotting.plot_mixture`, the right one
-        :func:`~algos.plotting.plot_objective` with half-step ``i`` marked. The artists are
-        replaced, the Axes (and their tick objects) are reused.
+        Returns
+        -------
+        dict
+            ``{"state": Figure, "objective": Figure}``: the state is
+            :func:`algos.plotting.plot_clusters` or :func:`~algos.plotting.plot_mixture`, the
+            objective :func:`~algos.plotting.plot_objective` up to half-step ``i``. The
+            artists are replaced, the Axes (and their tick objects) are reused. Neither
+            picture has a title: the caption says where the step is.
         """
         history = self.result.history
         i = int(i)
         if not 0 <= i < len(history):
             raise IndexError(f"half-step index must be in [0, {len(history) - 1}], got {i}")
-        fig, (left, right) = self._get_figure()
-        _wipe(left)
-        _wipe(right)
-        plotting.plot_step(history, i, self.data, ax=left, metric=self.metric or "l2",
-                           legend=False, **self._layout)
-        step = history[i]
-        if isinstance(step, MixtureStep):
-            # the parameters, which the static figure legend cannot carry
-            params = "\n".join(
-                f"{j}: w={w:.2f}  \u03bc={m:.2f}  \u03c3={sd:.2f}"
-                for j, (w, m, sd) in enumerate(zip(step.weights, step.means, step.sigmas))
-            )
-            left.text(0.015, 0.97, params, transform=left.transAxes, va="top", fontsize=7,
-                      bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#bbbbbb", alpha=0.85),
-                      zorder=6)
-        # a short title (the full sentence is in the caption): text is the costly part
-        plotting.plot_objective(history, current=i, ax=right, legend=False)
-        return fig
+        if not self._margins_fitted:
+            # the fit's first drawing: fit the margins to its tick labels (the limits are
+            # the same for every frame, so the labels are too; frame 0 has the widest band
+            # label of a mixture, "points")
+            self._margins_fitted = True
+            for _ in range(3):
+                self._plot(0)
+                if not any([self._fit_margins("state"), self._fit_margins("objective")]):
+                    break
+        self._plot(i)
+        return {name: self._panels[name][0] for name in self.panel_px}
 
-    def _render(self, i, dpi):
-        """Draw frame ``i`` and rasterise it; return the Agg canvas.
+    def _plot(self, i):
+        history = self.result.history
+        state = self._panel("state")[1]
+        objective = self._panel("objective")[1]
+        with rc_context(plotting.STYLE):
+            _wipe(state)
+            _wipe(objective)
+            plotting.plot_step(history, i, self.data, ax=state, metric=self.metric or "l2",
+                               legend=False, title="", **self._layout)
+            state.apply_aspect()  # settle the limits before the still background is compared
+            plotting.plot_objective(history, current=i, ax=objective, legend=False, title="")
+
+    def _fit_margins(self, name, pad=4.0):
+        """Move the Axes' left, right and top edges so that its labels (tick labels, axis
+        label, an offset such as "1e8") end ``pad`` px inside the picture; return whether
+        anything moved (by more than a pixel)."""
+        fig, ax = self._panels[name]
+        fig.set_dpi(plotting.PX_PER_INCH)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        tight, box = ax.get_tightbbox(renderer), ax.get_window_extent(renderer)
+        width, height = fig.bbox.width, fig.bbox.height
+        left = box.x0 + (pad - tight.x0)
+        right = box.x1 - max(0.0, tight.x1 - (width - pad))
+        top = box.y1 - max(0.0, tight.y1 - (height - pad))
+        if abs(left - box.x0) <= 1 and abs(right - box.x1) <= 1 and abs(top - box.y1) <= 1:
+            return False
+        fig.subplots_adjust(left=left / width, right=right / width, top=top / height)
+        return True
+
+    def _render(self, name, dpi):
+        """Rasterise the panel ``name`` (already drawn by :meth:`draw`); return its canvas.
 
         Drawing text (tick labels, axis labels) is most of matplotlib's time, and between
-        two frames of one fit only the data, titles and legends change. So the still parts
-        are rasterised once into a background (while the frame's layout stays the same) and
-        each frame pastes it and draws only its own artists, in zorder as Axes.draw would.
+        two frames of one fit only the data change. So the still parts are rasterised once
+        into a background (while the panel's layout stays the same) and each frame pastes it
+        and draws only its own artists, in zorder as Axes.draw would.
         """
-        fig = self.draw(i)
+        fig, ax = self._panels[name]
         fig.set_dpi(dpi)
         canvas = fig.canvas
-        axes = fig.axes
-        signature = (dpi, tuple(fig.get_size_inches()), tuple(_axes_signature(ax) for ax in axes))
-        moving = [_moving_artists(ax) for ax in axes]
-        if signature != self._background_signature:
-            for artists in moving:
-                for a in artists:
-                    a._algos_visible = a.get_visible()
-                    a.set_visible(False)
+        signature = (dpi, _axes_signature(ax))
+        moving = _moving_artists(ax)
+        saved = self._backgrounds.get(name)
+        if saved is None or saved[0] != signature:
+            for a in moving:
+                a._algos_visible = a.get_visible()
+                a.set_visible(False)
             canvas.draw()
-            for artists in moving:
-                for a in artists:
-                    a.set_visible(a._algos_visible)
-            self._background = canvas.copy_from_bbox(fig.bbox)
-            self._background_signature = signature
-        canvas.restore_region(self._background)
+            for a in moving:
+                a.set_visible(a._algos_visible)
+            saved = self._backgrounds[name] = (signature, canvas.copy_from_bbox(fig.bbox))
+        canvas.restore_region(saved[1])
         renderer = canvas.get_renderer()
-        for ax in axes:
-            # Axes.draw places the title; drawn on its own it keeps a stale place (it was
-            # laid out while hidden). Nothing sits above our axes, so the default is right.
-            ax.title.set_position((0.5, 1.0))
-        for artists in moving:
-            for a in sorted(artists, key=lambda a: a.get_zorder()):
-                a.draw(renderer)
+        for a in sorted(moving, key=lambda a: a.get_zorder()):
+            a.draw(renderer)
         return canvas
 
-    def png(self, i, *, compact=False):
-        """Frame ``i`` as PNG bytes.
+    def png(self, i, *, panel="state", compact=False):
+        """One picture of frame ``i`` as PNG bytes.
 
         Parameters
         ----------
         i : int
             Half-step index.
+        panel : {"state", "objective"}
+            Which picture: the points and centres (or the mixture), or the objective so far.
         compact : bool
-            False: the live widget's frame (``live_dpi``, fast to encode). True: the website's
-            frame (``html_dpi``, reduced to ``html_colors`` colours, a few times smaller).
+            False: the live widget's picture (``live_scale`` times the design size, fast to
+            encode). True: the website's (``html_scale`` times the design size, sharp on
+            high-density screens, reduced to ``html_colors`` colours).
 
         Returns
         -------
         bytes
             The same drawing gives the same bytes: no date or software tag is written.
         """
+        if panel not in self.panel_px:
+            raise ValueError(f"panel must be one of {sorted(self.panel_px)}, got {panel!r}")
         key = (int(i), bool(compact))
-        if key in self._cache:
-            return self._cache[key]
-        canvas = self._render(i, self.html_dpi if compact else self.live_dpi)
-        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(),
-                                 "raw", "RGBA", 0, 1).convert("RGB")
-        out = io.BytesIO()
-        if compact:
-            image = image.quantize(self.html_colors, method=Image.Quantize.MEDIANCUT,
-                                   dither=Image.Dither.NONE)
-            image.save(out, format="PNG", optimize=True)
-        else:
-            image.save(out, format="PNG", compress_level=1)
-        self._cache[key] = data = out.getvalue()
-        return data
+        if (key, panel) not in self._cache:
+            self.draw(i)
+            scale = self.html_scale if compact else self.live_scale
+            for name in self.panel_px:  # both pictures of a frame come from one drawing
+                canvas = self._render(name, scale * plotting.PX_PER_INCH)
+                image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(),
+                                         "raw", "RGBA", 0, 1).convert("RGB")
+                out = io.BytesIO()
+                if compact:
+                    image = image.quantize(self.html_colors, method=Image.Quantize.MEDIANCUT,
+                                           dither=Image.Dither.NONE)
+                    image.save(out, format="PNG", optimize=True)
+                else:
+                    image.save(out, format="PNG", compress_level=1)
+                self._cache[(key, name)] = out.getvalue()
+        return self._cache[(key, panel)]
 
     # ------------------------------------------------------------------ website player
+
+    def smallest_text_px(self):
+        """Smallest text of the pictures, in CSS pixels, when shown at their design width.
+
+        The page shows each picture at ``panel_px`` (its ``width`` attribute) or, on a
+        screen too narrow for that, smaller: a test in the browser multiplies this by the
+        shown width over the design width.
+        """
+        self.draw(0)
+        return min(plotting.smallest_text_px(fig) for fig, _ in self._panels.values())
 
     def html_frame_indices(self):
         """Indices of the half-steps the HTML player embeds (all, or the first and last ones)."""
@@ -486,34 +579,50 @@ class StepThrough:
             return list(range(n))
         return list(range(cap - 2)) + [n - 2, n - 1]
 
+    def frame_texts(self, i):
+        """Everything frame ``i`` says in words: one dict, so that nothing can disagree.
+
+        Returns
+        -------
+        dict
+            ``title``, ``next``, ``objective``, ``detail``, ``position``, ``alt`` (state
+            picture) and ``objective_alt`` (objective picture).
+        """
+        return {
+            "title": self.title(i),
+            "next": self.next_text(i),
+            "objective": self.objective_text(i),
+            "detail": self.detail_text(i),
+            "position": self.position_text(i),
+            "alt": self.alt_text(i),
+            "objective_alt": self.objective_alt_text(i),
+        }
+
     def to_html(self):
         """The kernel-free player: one self-contained ``<div>`` with frames, controls and script.
 
         Returns
         -------
         str
-            HTML with the frames as base64 PNGs, real ``<button>`` elements named "Previous
-            step", "Next step", "Play" and "Reset", an ``<input type="range">`` slider, the
-            caption, the next step and the objective in text, alt text on every frame, and
-            inline JavaScript. It loads nothing from outside, so it works from ``file://``.
-            Its element id is derived from the content plus a per-process counter: unique on
-            a page, and the same on every fresh re-execution of a notebook.
+            HTML with each frame's two pictures as base64 PNGs, real ``<button>`` elements
+            named "Previous step", "Next step", "Play" (it reads "Pause" while playing) and
+            "Reset", an ``<input type="range">`` slider, the caption, the next step, the
+            objective and the step's numbers in text, alt text on every picture, and inline
+            JavaScript. It loads nothing from outside, so it works from ``file://``. Its
+            element id is derived from the content plus a per-process counter: unique on a
+            page, and the same on every fresh re-execution of a notebook.
         """
         indices = self.html_frame_indices()
         frames = []
-        for pos, i in enumerate(indices):
-            src = "data:image/png;base64," + base64.b64encode(self.png(i, compact=True)).decode()
-            frames.append({
-                "src": src,
-                "alt": self.alt_text(i),
-                "title": self.title(i),
-                "next": self.next_text(i),
-                "objective": self.objective_text(i),
-                "position": self.position_text(i),
-            })
+        for i in indices:
+            texts = self.frame_texts(i)
+            for name in self.panel_px:
+                texts["src_" + name] = ("data:image/png;base64,"
+                                        + base64.b64encode(self.png(i, panel=name, compact=True)).decode())
+            frames.append(texts)
         # the id comes from what the frames say, not from their pixels, so it is the same on
         # every machine even if a font renders a pixel differently
-        words = [{k: v for k, v in f.items() if k != "src"} for f in frames]
+        words = [{k: v for k, v in f.items() if not k.startswith("src_")} for f in frames]
         digest = hashlib.sha1(
             json.dumps([self.method, words], sort_keys=True).encode()
         ).hexdigest()[:12]
@@ -521,36 +630,44 @@ class StepThrough:
         pid = f"algos-player-{digest}-{_ids[digest]}"
         first = frames[0]
         payload = [dict(f) for f in frames]
-        payload[0]["src"] = None  # already in the <img>: do not embed it twice
+        for name in self.panel_px:
+            payload[0]["src_" + name] = None  # already in the <img>: do not embed it twice
         data = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
         note = ""
         if len(indices) < len(self):
             note = (f'<p class="algos-player-note">Showing half-steps 1 to {indices[-3] + 1} and '
                     f"the last two of {len(self)}; run the notebook to step through all.</p>")
-        width, height = Image.open(io.BytesIO(self.png(indices[0], compact=True))).size
         css = (_PLAYER_DIR / "_player.css").read_text()
         js = (_PLAYER_DIR / "_player.js").read_text()
         js = js.replace("__ID__", pid).replace("__INTERVAL__", str(int(self.play_interval_ms)))
         esc = html.escape
         label = f"Step-through of {METHODS[self.method]}"
+        (sw, sh), (ow, oh) = self.panel_px["state"], self.panel_px["objective"]
         return (
-            f'<div class="algos-player" id="{pid}" role="group" aria-label="{esc(label)}">\n'
+            f'<div class="algos-player" id="{pid}" role="group" aria-label="{esc(label)}" '
+            f'data-min-text-px="{self.smallest_text_px():.1f}">\n'
             f"<style>{css}</style>\n"
-            f'<figure><img src="{first["src"]}" alt="{esc(first["alt"])}" width="{width}" '
-            f'height="{height}">\n'
-            f'<figcaption aria-live="polite">{esc(first["title"])}</figcaption></figure>\n'
+            # the controls come first: on a phone or in a narrow notebook the pictures stack,
+            # and the buttons stay in view with the first picture
             f'<div class="algos-player-controls">'
             f'<button type="button" data-act="prev" title="Go back one half-step" disabled>'
             f"Previous step</button>"
             f'<button type="button" data-act="next" title="Go forward one half-step">Next step</button>'
-            f'<button type="button" data-act="play" aria-pressed="false" '
+            f'<button type="button" data-act="play" '
             f'title="Play the half-steps one after another">Play</button>'
             f'<button type="button" data-act="reset" title="Back to the start">Reset</button>'
             f'<input type="range" min="0" max="{len(frames) - 1}" step="1" value="0" '
             f'aria-label="Half-step">'
             f'<output aria-live="off">{esc(first["position"])}</output></div>\n'
+            f'<figure><figcaption aria-live="polite">{esc(first["title"])}</figcaption>\n'
+            f'<div class="algos-player-panels">'
+            f'<img class="algos-player-state" src="{first["src_state"]}" '
+            f'alt="{esc(first["alt"])}" width="{sw}" height="{sh}">'
+            f'<img class="algos-player-curve" src="{first["src_objective"]}" '
+            f'alt="{esc(first["objective_alt"])}" width="{ow}" height="{oh}"></div></figure>\n'
             f'<p class="algos-player-next">{esc(first["next"])}</p>\n'
-            f'<p class="algos-player-objective">{esc(first["objective"])}</p>\n{note}'
+            f'<p class="algos-player-objective">{esc(first["objective"])}</p>\n'
+            f'<p class="algos-player-detail">{esc(first["detail"])}</p>\n{note}'
             f'<script type="application/json">{data}</script>\n'
             f"<script>{js}</script>\n</div>"
         )
@@ -566,10 +683,12 @@ class StepThrough:
         Returns
         -------
         ipywidgets.VBox
-            Buttons "Previous step", "Next step", "Play" and "Reset", a half-step slider, the
-            title, the next step and the objective as text, the picture (one PNG image
-            redrawn in place), and refit controls: k, initialisation, seed, metric (K-means
-            and K-medoids) and dataset (when ``datasets`` was given).
+            Buttons "Previous step", "Next step", "Play" (reads "Pause" while playing) and
+            "Reset" with a half-step slider (a row that wraps in a narrow notebook), the
+            title, the two pictures (PNG images redrawn in place, side by side or stacked),
+            the next step, the objective and the step's numbers as text, and refit controls:
+            k, initialisation, seed, metric (K-means and K-medoids) and dataset (when
+            ``datasets`` was given).
         """
         if self._widget is None:
             from ._stepper_widget import build_widget
