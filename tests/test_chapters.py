@@ -236,3 +236,30 @@ def test_code_lines_fit_the_column(name):
     long = [f"cell {i}: {len(line)} chars" for i, c in _visible_code(_load(name))
             for line in _source(c).splitlines() if len(line) > CODE_COLUMNS]
     assert not long, f"{name}: {len(long)} code lines wider than {CODE_COLUMNS}: {long[:8]}"
+
+
+@pytest.mark.parametrize("name", _chapter_params())
+def test_homework_page_lists_the_exercises(name, built_site):
+    """The homework page's table for this chapter: every exercise, linked, with its kind, its
+    time and the grader's points, in the chapter's order (issue 14)."""
+    from bs4 import BeautifulSoup
+
+    from grading.checks import CHECKS
+
+    page = BeautifulSoup((built_site / "book" / "homework.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    table = page.find("table", id=f"exercises-{name.replace('_', '-')}")
+    assert table is not None, f"the homework page has no table of {name}'s exercises"
+    rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] + [tr.find("a")]
+            for tr in table.find("tbody").find_all("tr")]
+    exercises = _exercises(_load(name))
+    assert len(rows) == len(exercises), f"{name}: {len(rows)} rows for {len(exercises)} exercises"
+    for (label, classes, body), (number, title, kind, time, points, link) in zip(exercises, rows):
+        assert link is not None and link["href"].endswith(f"{name}.html#{label}"), (label, link)
+        assert kind == next((c for c in classes if c in KINDS), "not given"), (label, kind)
+        minutes = re.search(r"\*About (\d+) minutes\.\*", body)
+        assert time == (f"{minutes.group(1)} min" if minutes else "not given"), (label, time)
+        check = CHECKS[label]
+        assert points.startswith(f"{check.manual:g} written" if check.written
+                                 else f"{check.points:g} automatic"), (label, points)
+        assert "not given" not in (kind, time), f"{label}: the page shows no kind or no time"
