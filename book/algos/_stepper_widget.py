@@ -6,10 +6,19 @@ whose PNG bytes are replaced in place (no flicker, no figure objects in the note
 (``flex_flow="row wrap"``) and widths are in em, so in a narrow notebook (JupyterLab's default
 layout on a 1024 x 768 projector) the controls move to a second line instead of being cut to
 "Previous ..."; the pictures stack under the controls.
+
+"Play" is driven by the kernel: a task on the kernel's event loop moves the slider one half-step
+every ``play_interval_ms`` and waits for each picture before the next. Every change of the
+half-step (Play, the buttons, the slider, a refit) is then made in one place, in the order the
+kernel handles it, so "Reset", "Pause", "Next step", "Previous step" and a refit stop playing
+at once: no tick can still be on its way. (A browser-side ``ipywidgets.Play`` kept
+ticking until the kernel's "stop" reached it, and the half-steps it had already sent moved the
+slider after a "Reset".)
 """
 
 from __future__ import annotations
 
+import asyncio
 from html import escape
 
 import ipywidgets as widgets
@@ -29,6 +38,7 @@ class _Controls:
     def __init__(self, player):
         self.player = player
         self._busy = False  # set while we change widget values ourselves
+        self._playing = None  # the asyncio.Task that plays, while it plays
         n = len(player)
 
         def button(description, tooltip):
@@ -50,13 +60,6 @@ class _Controls:
                                         readout=True, style={"description_width": "initial"},
                                         layout=widgets.Layout(flex="1 1 18em", min_width="14em",
                                                               max_width="32em", width="auto"))
-        # ipywidgets.Play ticks in the browser; it is hidden and driven by the "Play" toggle
-        # (Play's own buttons are unlabelled icons)
-        self.play = widgets.Play(value=1, min=1, max=n, step=1,
-                                 interval=player.play_interval_ms,
-                                 layout=widgets.Layout(display="none"))
-        widgets.jslink((self.play, "value"), (self.slider, "value"))
-        widgets.jslink((self.play_toggle, "value"), (self.play, "playing"))
         self.play_toggle.observe(self._on_play_toggle, names="value")
 
         # HTML, not Label: a long sentence wraps instead of ending in "..."
@@ -105,8 +108,8 @@ class _Controls:
             # the controls first: when the notebook is narrow (JupyterLab with its file
             # browser on a 1024 x 768 projector) the pictures stack, and the buttons stay in
             # view with the first picture
-            widgets.HBox([self.prev, self.next, self.play_toggle, self.reset, self.slider,
-                          self.play], layout=wrap),
+            widgets.HBox([self.prev, self.next, self.play_toggle, self.reset, self.slider],
+                         layout=wrap),
             self.title,
             # the two pictures side by side, one under the other when the notebook is narrow
             widgets.HBox([self.image, self.curve], layout=wrap),
@@ -127,7 +130,7 @@ class _Controls:
         return self.slider.value - 1
 
     def go(self, i):
-        self.play_toggle.value = False
+        self._stop_playing()
         i = max(0, min(len(self.player) - 1, int(i)))
         if i == self.index:
             self.show(i)
@@ -147,11 +150,43 @@ class _Controls:
         self.prev.disabled = i == 0
         self.next.disabled = i == len(p) - 1
 
+    # -------------------------------------------------------------- playing
+
+    def _stop_playing(self):
+        """Stop playing: the buttons and a refit call this first."""
+        self.play_toggle.value = False  # its observer cancels the playing task
+
     def _on_play_toggle(self, change):
         playing = bool(change["new"])
         self.play_toggle.description = "Pause" if playing else "Play"
         self.play_toggle.tooltip = ("Stop at this half-step" if playing
                                     else "Play the half-steps one after another")
+        task, self._playing = self._playing, None
+        if task is not None:
+            task.cancel()  # it is waiting between two half-steps: it shows none after this
+        if playing:
+            try:
+                loop = asyncio.get_running_loop()  # the kernel's, while it handles the click
+            except RuntimeError:
+                return  # no event loop (a script, not a kernel): no frontend to play to
+            self._playing = loop.create_task(self._play())
+
+    async def _play(self):
+        """Show the next half-step every ``play_interval_ms`` until the last, then stop.
+
+        Pressed at the last half-step, it starts again from the first, as the website's player
+        does. Runs on the kernel's event loop, between the messages the kernel handles.
+        """
+        try:
+            if self.index == len(self.player) - 1:
+                self.slider.value = 1
+            while self.index < len(self.player) - 1:
+                await asyncio.sleep(self.player.play_interval_ms / 1000)
+                self.slider.value += 1  # the observer redraws before the next wait
+        finally:
+            if self._playing is asyncio.current_task():  # not stopped by a button
+                self._playing = None
+                self.play_toggle.value = False  # reads "Play" again
 
     # -------------------------------------------------------------- refitting
 
@@ -208,8 +243,7 @@ class _Controls:
         """Called by StepThrough.refit: a new history, shown from its first half-step."""
         n = len(self.player)
         self._sync_refit_controls()
-        self.play_toggle.value = False
-        self.play.max = n
+        self._stop_playing()
         self.slider.max = n
         if self.slider.value == 1:
             self.show(0)
