@@ -8,9 +8,9 @@ cells through ``window.jupyterapp.commands.execute('notebook:run-all-cells')``, 
 step-through widget, presses its "Next step" button and asserts that the picture (the
 ``widgets.Image`` PNG) changed; then "Play" (reading "Pause" while playing) must advance the
 half-steps by itself, and "Reset", pressed while playing, return to the first and stay there.
-A slow kernel (a notebook whose pictures take 1.2 s each) checks "Pause" and "Reset" during Play
-where a race would show: before the fix of issue 12, half-steps played in the browser reached the
-kernel after a "Reset" and moved the widget on.
+A slow kernel (a notebook whose pictures take 1.2 s each) checks "Pause", "Reset" and the slider
+during Play where a race would show: before the fix of issue 12, half-steps played in the browser
+reached the kernel after a "Reset" and moved the widget on.
 
 Each case opens its notebook in a workspace of its own and shuts its kernel down afterwards, and
 the next case checks that no kernel is left: earlier cases once left every chapter's kernel
@@ -401,7 +401,7 @@ def test_next_step_redraws_in_jupyterlab(lab, browser_context, screenshot_dir, n
 def test_reset_while_playing_returns_to_the_start(lab, browser_context, screenshot_dir):
     """Issue 12: "Reset" during "Play" must return to half-step 1 and stay there, on a kernel
     that draws slower than Play's interval (as on a busy machine). "Pause" stops at the
-    half-step shown."""
+    half-step shown, and so does a half-step typed into the slider while playing."""
     with lab_session(lab, browser_context, "reset-while-playing", screenshot_dir) as page:
         widget, image = run_to_widget(page, lab, SLOW)
         start = picture(image)
@@ -427,6 +427,17 @@ def test_reset_while_playing_returns_to_the_start(lab, browser_context, screensh
         assert picture(image) == start, "after Reset the picture is not the first half-step's"
         assert button(widget, "Play").count() == 1 and button(widget, "Pause").count() == 0
 
+        # the reader moves the slider while playing: it stops on the half-step chosen
+        button(widget, "Play").click()
+        wait_until_shown(page, widget, "i >= 3")
+        readout = widget.locator(".widget-readout").first
+        readout.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("2")
+        page.keyboard.press("Enter")
+        caption = wait_until_settled(page, widget)
+        assert caption.startswith("Half-step 2 of"), f"after the slider: {caption!r}"
+        assert button(widget, "Play").count() == 1 and button(widget, "Pause").count() == 0
 
 
 # --- in class: a projector's 1024 x 768 -------------------------------------------------------

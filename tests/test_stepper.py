@@ -471,8 +471,10 @@ def small_player(method):
     X = blobs(60)
     if method == "gmm1d":
         return stepper.step_through("gmm1d", X_EM, k=2, init=EM_INIT, max_iter=10, tol=0)
+    # the kmeans player offers a data set with fewer points than clusters: a refit that fails
+    datasets = {"blobs": X, "two points": X4[:2]} if method == "kmeans" else None
     seed = {"kmeans": 2, "kmedoids": 1}[method]
-    return stepper.step_through(method, X, k=3, init="random", seed=seed)
+    return stepper.step_through(method, X, k=3, init="random", seed=seed, datasets=datasets)
 
 
 async def play_to(c, index):
@@ -525,21 +527,29 @@ STOPS = {
     "pause": lambda c: c.play_toggle.set_state({"value": False}),
     "next": lambda c: c.next.click(),
     "previous": lambda c: c.prev.click(),
+    # the browser's update of the slider (the kernel's own ticks do not go through set_state)
+    "slider": lambda c: c.slider.set_state({"value": 2}),
+    # the reader lets go on the half-step Play has just shown: stop there all the same
+    "slider where it is": lambda c: c.slider.set_state({"value": c.slider.value}),
     # a Dropdown's browser sends the index of the chosen option
     "init dropdown": lambda c: c.init.set_state({"index": [v for _, v in c.init.options]
                                                  .index("random")}),
     "seed": lambda c: c.seed.set_state({"value": 3}),
+    "refit that fails": lambda c: c.dataset.set_state({"index": c.dataset.options
+                                                       .index("two points")}),
 }
 STOPPED_AT = {"pause": lambda i: i, "next": lambda i: i + 1, "previous": lambda i: i - 1,
-              "init dropdown": lambda i: 0, "seed": lambda i: 0}
+              "slider": lambda i: 1, "slider where it is": lambda i: i,
+              "init dropdown": lambda i: 0, "seed": lambda i: 0, "refit that fails": lambda i: i}
 
 
 @pytest.mark.parametrize("stop", list(STOPS))
 def test_widget_stops_playing_at_once(stop):
-    """Pause, Next, Previous or a refit while playing stop it at once: no half-step of the
-    playing follows."""
-    player = small_player("gmm1d")
+    """Everything the reader does while playing, except "Play", stops it at once (as in the
+    website's player): no half-step of the playing follows."""
+    player = small_player("kmeans" if stop == "refit that fails" else "gmm1d")
     c = controls(player)
+    history = player.result
 
     async def scenario(c, shown):
         tick = await play_to(c, 3)
@@ -550,6 +560,50 @@ def test_widget_stops_playing_at_once(stop):
     shown = play_and_watch(c, scenario)
     assert shown[:3] == [2, 3, 4]
     assert shown[-1] == c.index + 1
+    if stop == "refit that fails":
+        assert c.status.value.startswith("Could not re-run the fit") and player.result is history
+        assert c.dataset.value == "blobs"
+
+
+def test_widget_pause_next_previous_reset_then_play_again(em):
+    """The buttons in a row, as a teacher presses them: Pause, Next, Previous, Reset while
+    paused, Play again from the start, Pause and Play pressed quickly (one playing, never two
+    at double speed), and Play at the last half-step starting again from the first."""
+    import asyncio
+
+    c = controls(em)
+    n = len(em)
+
+    async def scenario(c, shown):
+        tick = await play_to(c, 3)
+        c.play_toggle.value = False  # Pause
+        await stays(c, 3, tick)
+        c.next.click()
+        await stays(c, 4, tick)
+        c.prev.click()
+        c.prev.click()
+        await stays(c, 2, tick)
+        c.reset.click()  # while paused
+        await stays(c, 0, tick)
+        assert await play_to(c, 2) > 0  # Play again, from the start
+        c.play_toggle.value = False
+        c.play_toggle.value = True
+        c.play_toggle.value = False
+        c.play_toggle.value = True
+        await asyncio.sleep(0)  # the cancelled playings end
+        playing = [t for t in asyncio.all_tasks() if t.get_coro().__name__ == "_play"]
+        assert playing == [c._playing], "two playings at once"
+        await play_to(c, 5)  # one half-step at a time: play_to checks that none is skipped
+        c.slider.set_state({"value": n})  # the reader drags to the end
+        await stays(c, n - 1, tick)
+        shown.clear()
+        c.play_toggle.value = True  # at the last half-step: again from the first
+        await until(lambda: shown == [1, 2], "half-steps 1 and 2")
+        c.reset.click()
+        await stays(c, 0, tick)
+        assert shown == [1, 2, 1]
+
+    play_and_watch(c, scenario)
 
 
 def test_widget_play_outside_an_event_loop_only_changes_the_label(km):

@@ -100,7 +100,8 @@ def test_players_work_offline_over_http(browser_context, player_page, players, s
 
 def test_reset_while_playing_returns_to_the_start(browser_context, player_page, players):
     """Issue 12's race, in the website player: "Reset" during "Play" lands on the first
-    half-step and stays there (the player's timer is stopped before the first frame shows)."""
+    half-step and stays there (the player's timer is stopped before the first frame shows);
+    moving the slider while playing stops on the half-step chosen."""
     path, _ = player_page
     em = players[2]
     assert len(em) > 6
@@ -118,12 +119,22 @@ def test_reset_while_playing_returns_to_the_start(browser_context, player_page, 
         reset = player_state(root)
         page.wait_for_timeout(3 * em.play_interval_ms)  # three ticks, had Play kept running
         after = player_state(root)
+        # as in the live widget, moving the slider while playing stops on the half-step chosen
+        root.get_by_role("button", name="Play", exact=True).click()
+        page.wait_for_function("el => +el.getAttribute('data-frame') >= 2",
+                               arg=root.element_handle(), timeout=15_000)
+        root.locator("input[type='range']").evaluate(
+            "s => { s.value = '1'; s.dispatchEvent(new Event('input', {bubbles: true})); }")
+        page.wait_for_timeout(3 * em.play_interval_ms)
+        slid = player_state(root)
     finally:
         page.close()
     for state in (reset, after):
         assert state["frame"] == "0" and state["slider"] == "0", state
         assert state["src"] == start["src"] and state["caption"] == start["caption"]
         assert state["playing"] == "false" and state["play_label"] == "Play", state
+    assert slid["frame"] == "1" and slid["slider"] == "1", slid
+    assert slid["playing"] == "false" and slid["play_label"] == "Play", slid
 
 
 def test_long_history_shows_first_and_last_frames(browser_context, tmp_path):

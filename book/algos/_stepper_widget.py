@@ -10,8 +10,9 @@ layout on a 1024 x 768 projector) the controls move to a second line instead of 
 "Play" is driven by the kernel: a task on the kernel's event loop moves the slider one half-step
 every ``play_interval_ms`` and waits for each picture before the next. Every change of the
 half-step (Play, the buttons, the slider, a refit) is then made in one place, in the order the
-kernel handles it, so "Reset", "Pause", "Next step", "Previous step" and a refit stop playing
-at once: no tick can still be on its way. (A browser-side ``ipywidgets.Play`` kept
+kernel handles it. As in the website's player, everything the reader does except "Play" itself
+stops playing at once ("Pause", "Reset", "Next step", "Previous step", moving the slider, any
+refit control): no tick can still be on its way. (A browser-side ``ipywidgets.Play`` kept
 ticking until the kernel's "stop" reached it, and the half-steps it had already sent moved the
 slider after a "Reset".)
 """
@@ -30,6 +31,22 @@ _INIT_LABELS = {
     "kmeans": "k-means result",
     _EXPLICIT: "given start",
 }
+
+
+class _ReaderSlider(widgets.IntSlider):
+    """An ``IntSlider`` that calls ``on_reader_move()`` each time the reader moves it.
+
+    ``set_state`` receives the browser's updates only (the kernel's own changes do not pass
+    here), and it is called even when the reader lets go on the half-step the slider already has:
+    Play may have just moved it there, and the reader still means "stop here".
+    """
+
+    on_reader_move = None
+
+    def set_state(self, sync_data):
+        if "value" in sync_data and self.on_reader_move is not None:
+            self.on_reader_move()
+        super().set_state(sync_data)
 
 
 class _Controls:
@@ -55,11 +72,12 @@ class _Controls:
                                                 layout=widgets.Layout(width="auto",
                                                                       flex="0 0 auto"))
         # numbered from 1 like the caption ("Half-step 2 of 21"); the frame index is value - 1
-        self.slider = widgets.IntSlider(value=1, min=1, max=n, step=1,
-                                        description="Half-step", continuous_update=False,
-                                        readout=True, style={"description_width": "initial"},
-                                        layout=widgets.Layout(flex="1 1 18em", min_width="14em",
-                                                              max_width="32em", width="auto"))
+        self.slider = _ReaderSlider(value=1, min=1, max=n, step=1,
+                                    description="Half-step", continuous_update=False,
+                                    readout=True, style={"description_width": "initial"},
+                                    layout=widgets.Layout(flex="1 1 18em", min_width="14em",
+                                                          max_width="32em", width="auto"))
+        self.slider.on_reader_move = self._stop_playing
         self.play_toggle.observe(self._on_play_toggle, names="value")
 
         # HTML, not Label: a long sentence wraps instead of ending in "..."
@@ -153,7 +171,7 @@ class _Controls:
     # -------------------------------------------------------------- playing
 
     def _stop_playing(self):
-        """Stop playing: the buttons and a refit call this first."""
+        """Every change the reader makes, except "Play" itself, stops playing first."""
         self.play_toggle.value = False  # its observer cancels the playing task
 
     def _on_play_toggle(self, change):
@@ -211,6 +229,7 @@ class _Controls:
     def _on_refit_control(self, change):
         if self._busy:
             return
+        self._stop_playing()  # also when the fit below fails and the history stays
         p = self.player
         original_data, original_init, original_k = p._original
         init = self.init.value
