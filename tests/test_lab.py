@@ -6,8 +6,11 @@ The module starts one JupyterLab on 127.0.0.1 with its own random token, in a te
 Jupyter home (the user's own settings do not count). For each notebook it opens it, runs all
 cells through ``window.jupyterapp.commands.execute('notebook:run-all-cells')``, waits for the
 step-through widget, presses its "Next step" button and asserts that the picture (the
-``widgets.Image`` PNG) changed; then "Play" must advance the half-steps by itself, and "Reset"
-(after pausing) return to the first.
+``widgets.Image`` PNG) changed; then "Play" (reading "Pause" while playing) must advance the
+half-steps by itself, and "Reset", pressed while playing, return to the first and stay there.
+A slow kernel (a notebook whose pictures take 1.2 s each) checks "Pause", "Reset" and the slider
+during Play where a race would show: before the fix of issue 12, half-steps played in the browser
+reached the kernel after a "Reset" and moved the widget on.
 
 Each case opens its notebook in a workspace of its own and shuts its kernel down afterwards, and
 the next case checks that no kernel is left: earlier cases once left every chapter's kernel
@@ -318,6 +321,41 @@ def next_step_redraws(page, widget, image):
     widget.get_by_text("Half-step 2 of").wait_for(timeout=120_000)
 
 
+#: The caption's numbers ``[i, n]`` ("Half-step i of n") of a widget root, or null. Read from the
+#: root each time: ipywidgets replaces the caption's elements on every update.
+SHOWN_JS = """root => {
+    for (const el of root.querySelectorAll('.widget-html-content b')) {
+        const m = /^Half-step (\\d+) of (\\d+)/.exec(el.textContent);
+        if (m) { return [+m[1], +m[2]]; }
+    }
+    return null; }"""
+
+
+def shown(widget):
+    """``(i, n)``: the widget shows half-step i of n."""
+    numbers = widget.evaluate(SHOWN_JS)
+    assert numbers, "the widget shows no 'Half-step i of n' caption"
+    return tuple(numbers)
+
+
+def wait_until_shown(page, widget, condition, timeout=120_000):
+    """Wait until ``condition`` (a JS expression in ``i`` and ``n``) holds for the caption."""
+    page.wait_for_function(
+        f"root => {{ const s = ({SHOWN_JS})(root); if (!s) {{ return false; }}"
+        f" const [i, n] = s; return {condition}; }}",
+        arg=widget.element_handle(), polling=100, timeout=timeout)
+
+
+def picture(image):
+    """The PNG bytes an ``<img>`` shows, as base64 (its ``src`` is a blob URL, new on each
+    update even when the picture is the same)."""
+    return image.evaluate("""async img => {
+        const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+        let text = '';
+        for (const b of bytes) { text += String.fromCharCode(b); }
+        return btoa(text); }""")
+
+
 def wait_until_settled(page, widget, quiet_s=3.0, timeout_s=120.0):
     """Wait until the kernel is idle and the widget's caption has not changed for `quiet_s`."""
     caption = widget.get_by_text(re.compile(r"^Half-step \d+ of")).first
@@ -345,44 +383,60 @@ def test_next_step_redraws_in_jupyterlab(lab, browser_context, screenshot_dir, n
         next_step_redraws(page, widget, image)
         widget.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshot_dir / f"lab_{Path(notebook).stem}.png"))
-        # "Play" animates: the browser-side ipywidgets.Play ticks, the kernel redraws
+        # "Play" animates (the kernel moves on one half-step at a time) and reads "Pause"
         after_next = image.get_attribute("src")
-        play = button(widget, "Play")
-        play.click()
-        widget.get_by_text("Half-step 4 of").wait_for(timeout=120_000)
+        button(widget, "Play").click()
+        button(widget, "Pause").wait_for(timeout=120_000)
+        wait_until_shown(page, widget, "i >= 4")
         assert image.get_attribute("src") != after_next
-        # Pause (in the browser: no tick can follow) and let the kernel catch up with the
-        # ticks, then "Reset" goes back to the start. Reset *while* playing races with the
-        # ticks: see test_reset_while_playing_returns_to_the_start.
-        play.click()
-        page.wait_for_function("b => !b.classList.contains('mod-active')",
-                               arg=play.element_handle(), timeout=30_000)
-        wait_until_settled(page, widget)
+        # "Reset" while playing (or just after the last half-step) goes back to the start and
+        # stays there
         button(widget, "Reset").click()
-        widget.get_by_text("Half-step 1 of").wait_for(timeout=120_000)
+        assert wait_until_settled(page, widget).startswith("Half-step 1 of")
+        assert button(widget, "Play").count() == 1 and button(widget, "Pause").count() == 0
     assert page.console_errors == [] or all("favicon" in e for e in page.console_errors), (
         page.console_errors)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "algos/_stepper_widget.py: Reset stops Play from the kernel while the browser's Play keeps "
-    "ticking until that message arrives; ticks already sent move the slider after the reset. "
-    "Under load this made `make test` red (issue 12)."))
 def test_reset_while_playing_returns_to_the_start(lab, browser_context, screenshot_dir):
+    """Issue 12: "Reset" during "Play" must return to half-step 1 and stay there, on a kernel
+    that draws slower than Play's interval (as on a busy machine). "Pause" stops at the
+    half-step shown, and so does a half-step typed into the slider while playing."""
     with lab_session(lab, browser_context, "reset-while-playing", screenshot_dir) as page:
-        widget, _ = run_to_widget(page, lab, SLOW)
-        caption = widget.get_by_text(re.compile(r"^Half-step \d+ of")).first
+        widget, image = run_to_widget(page, lab, SLOW)
+        start = picture(image)
+        _, n = shown(widget)
         button(widget, "Play").click()
-        # a busy kernel gets only the latest slider value (ipywidgets buffers the rest), so the
-        # caption skips half-steps: reset as soon as it has moved, before the end
-        page.wait_for_function(
-            """el => { const m = /^Half-step (\\d+) of (\\d+)/.exec(el.textContent);
-                       return m && +m[1] > 1 && +m[1] < +m[2]; }""",
-            arg=caption.element_handle(), polling=100, timeout=120_000)
+        button(widget, "Pause").wait_for(timeout=120_000)
+        wait_until_shown(page, widget, "i >= 3")
+        before = shown(widget)[0]
+        button(widget, "Pause").click()
+        paused = wait_until_settled(page, widget)
+        i = int(re.match(r"Half-step (\d+) of", paused).group(1))
+        # the half-step being drawn when Pause was pressed may still appear, no later one
+        assert before <= i <= before + 1 < n, f"Pause at half-step {before} stopped at {paused!r}"
+        assert button(widget, "Play").count() == 1
+
+        button(widget, "Play").click()
+        wait_until_shown(page, widget, f"i >= {i + 2}")
+        assert shown(widget)[0] < n, "Play reached the end before Reset could be pressed"
         button(widget, "Reset").click()
         caption = wait_until_settled(page, widget)
         page.screenshot(path=str(screenshot_dir / "lab_reset_while_playing.png"))
         assert caption.startswith("Half-step 1 of"), f"after Reset the widget shows {caption!r}"
+        assert picture(image) == start, "after Reset the picture is not the first half-step's"
+        assert button(widget, "Play").count() == 1 and button(widget, "Pause").count() == 0
+
+        # the reader moves the slider while playing: it stops on the half-step chosen. The
+        # slider's "Home" key sends its first half-step in one event (typing into the readout
+        # can be overwritten by a half-step that arrives before "Enter")
+        button(widget, "Play").click()
+        wait_until_shown(page, widget, "i >= 3")
+        widget.locator(".noUi-handle").first.focus()
+        page.keyboard.press("Home")
+        caption = wait_until_settled(page, widget)
+        assert caption.startswith("Half-step 1 of"), f"after the slider: {caption!r}"
+        assert button(widget, "Play").count() == 1 and button(widget, "Pause").count() == 0
 
 
 # --- in class: a projector's 1024 x 768 -------------------------------------------------------

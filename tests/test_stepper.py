@@ -374,7 +374,7 @@ def test_widget_buttons_and_labels(km):
     descriptions = [w.description for w in (c.prev, c.next, c.play_toggle, c.reset)]
     assert descriptions == ["Previous step", "Next step", "Play", "Reset"]
     assert all(w.tooltip for w in (c.prev, c.next, c.play_toggle, c.reset))
-    assert (c.slider.min, c.slider.max) == (1, len(km)) == (c.play.min, c.play.max)
+    assert (c.slider.min, c.slider.max) == (1, len(km))
     assert c.prev.disabled and not c.next.disabled
     assert c.next_text.value == html.escape(km.next_text(0))
     assert c.objective.value == html.escape(km.objective_text(0))
@@ -411,6 +411,205 @@ def test_widget_play_reads_pause_while_playing(km):
     c.play_toggle.value = False  # pressed again, or the Play widget reached the end
     assert c.play_toggle.description == "Play"
     c.play_toggle.value = True
+    c.reset.click()
+    assert c.play_toggle.description == "Play"
+
+
+# "Play" runs on the kernel's event loop; here asyncio.run stands in for the kernel's loop.
+
+
+def play_and_watch(c, scenario, interval_ms=5):
+    """Run ``scenario(c, shown)`` (a coroutine function) on an event loop, as a kernel runs the
+    widget; ``shown`` collects every half-step the slider showed (1-based)."""
+    import asyncio
+
+    shown = []
+    c.slider.observe(lambda change: shown.append(change["new"]), names="value")
+    c.player.play_interval_ms = interval_ms
+
+    async def main():
+        await asyncio.wait_for(scenario(c, shown), timeout=60)
+        assert c._playing is None
+        assert asyncio.all_tasks() == {asyncio.current_task()}, "Play left a task running"
+
+    asyncio.run(main())
+    return shown
+
+
+async def until(condition, what, timeout_s=30.0):
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not condition():
+        assert loop.time() < deadline, f"the widget did not reach {what} in {timeout_s} s"
+        await asyncio.sleep(0.001)
+
+
+def test_widget_play_shows_every_half_step_then_stops(em):
+    c = controls(em)
+    n = len(em)
+    assert n >= 8
+
+    async def scenario(c, shown):
+        c.play_toggle.value = True  # what the browser sends when "Play" is pressed
+        assert c.play_toggle.description == "Pause" and c._playing is not None
+        await until(lambda: not c.play_toggle.value, "the end")
+        assert c.index == n - 1 and c.play_toggle.description == "Play"
+        assert c.image.value == em.png(n - 1) and c.next.disabled
+        # pressed at the last half-step it plays again from the first, as the website does
+        shown.clear()
+        c.play_toggle.value = True
+        await until(lambda: not c.play_toggle.value, "the end again")
+
+    shown = play_and_watch(c, scenario)
+    assert shown == list(range(1, n + 1)), "Play skipped or repeated half-steps"
+
+
+def small_player(method):
+    """A step-through of each method with at least 8 half-steps and quick pictures."""
+    X = blobs(60)
+    if method == "gmm1d":
+        return stepper.step_through("gmm1d", X_EM, k=2, init=EM_INIT, max_iter=10, tol=0)
+    # the kmeans player offers a data set with fewer points than clusters: a refit that fails
+    datasets = {"blobs": X, "two points": X4[:2]} if method == "kmeans" else None
+    seed = {"kmeans": 2, "kmedoids": 1}[method]
+    return stepper.step_through(method, X, k=3, init="random", seed=seed, datasets=datasets)
+
+
+async def play_to(c, index):
+    """Press "Play", wait until it shows ``index``; return the longest wait between two
+    half-steps (a picture drawn and the interval), to know how long "stays there" must be."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    c.play_toggle.value = True  # what the browser sends when "Play" is pressed
+    tick, last, t = 0.0, c.index, loop.time()
+    while c.index < index:
+        await until(lambda: c.index != last, f"half-step {index + 1}")
+        assert c.index == last + 1, "Play skipped a half-step"
+        tick, last, t = max(tick, loop.time() - t), c.index, loop.time()
+    return tick
+
+
+async def stays(c, index, tick):
+    """Assert the widget stays on ``index`` and is not playing, for three ticks of Play."""
+    import asyncio
+
+    assert c.index == index and not c.play_toggle.value and c._playing is None
+    await asyncio.sleep(3 * tick + 0.02)
+    assert c.index == index, f"after stopping at {index + 1} the widget moved to {c.index + 1}"
+    assert not c.play_toggle.value and c.play_toggle.description == "Play"
+
+
+@pytest.mark.parametrize("method", ["kmeans", "kmedoids", "gmm1d"])
+def test_widget_reset_while_playing_returns_to_the_start(method):
+    """Issue 12: "Reset" while playing lands on half-step 1 and stays there, for every method."""
+    player = small_player(method)
+    assert len(player) >= 8
+    c = controls(player)
+    first = (c.image.value, c.curve.value, c.title.value)
+
+    async def scenario(c, shown):
+        tick = await play_to(c, 3)
+        c.reset.click()
+        await stays(c, 0, tick)
+
+    shown = play_and_watch(c, scenario)
+    assert shown == [2, 3, 4, 1], "a half-step of the playing followed the Reset"
+    assert (c.image.value, c.curve.value, c.title.value) == first
+    assert c.title.value.startswith("<b>Half-step 1 of") and c.prev.disabled
+
+
+#: What the reader does while playing, and the half-step (0-based) it must stop on when playing
+#: was at ``i``.
+STOPS = {
+    "pause": lambda c: c.play_toggle.set_state({"value": False}),
+    "next": lambda c: c.next.click(),
+    "previous": lambda c: c.prev.click(),
+    # the browser's update of the slider (the kernel's own ticks do not go through set_state)
+    "slider": lambda c: c.slider.set_state({"value": 2}),
+    # the reader lets go on the half-step Play has just shown: stop there all the same
+    "slider where it is": lambda c: c.slider.set_state({"value": c.slider.value}),
+    # a Dropdown's browser sends the index of the chosen option
+    "init dropdown": lambda c: c.init.set_state({"index": [v for _, v in c.init.options]
+                                                 .index("random")}),
+    "seed": lambda c: c.seed.set_state({"value": 3}),
+    "refit that fails": lambda c: c.dataset.set_state({"index": c.dataset.options
+                                                       .index("two points")}),
+}
+STOPPED_AT = {"pause": lambda i: i, "next": lambda i: i + 1, "previous": lambda i: i - 1,
+              "slider": lambda i: 1, "slider where it is": lambda i: i,
+              "init dropdown": lambda i: 0, "seed": lambda i: 0, "refit that fails": lambda i: i}
+
+
+@pytest.mark.parametrize("stop", list(STOPS))
+def test_widget_stops_playing_at_once(stop):
+    """Everything the reader does while playing, except "Play", stops it at once (as in the
+    website's player): no half-step of the playing follows."""
+    player = small_player("kmeans" if stop == "refit that fails" else "gmm1d")
+    c = controls(player)
+    history = player.result
+
+    async def scenario(c, shown):
+        tick = await play_to(c, 3)
+        i = c.index
+        STOPS[stop](c)
+        await stays(c, STOPPED_AT[stop](i), tick)
+
+    shown = play_and_watch(c, scenario)
+    assert shown[:3] == [2, 3, 4]
+    assert shown[-1] == c.index + 1
+    if stop == "refit that fails":
+        assert c.status.value.startswith("Could not re-run the fit") and player.result is history
+        assert c.dataset.value == "blobs"
+
+
+def test_widget_pause_next_previous_reset_then_play_again(em):
+    """The buttons in a row, as a teacher presses them: Pause, Next, Previous, Reset while
+    paused, Play again from the start, Pause and Play pressed quickly (one playing, never two
+    at double speed), and Play at the last half-step starting again from the first."""
+    import asyncio
+
+    c = controls(em)
+    n = len(em)
+
+    async def scenario(c, shown):
+        tick = await play_to(c, 3)
+        c.play_toggle.value = False  # Pause
+        await stays(c, 3, tick)
+        c.next.click()
+        await stays(c, 4, tick)
+        c.prev.click()
+        c.prev.click()
+        await stays(c, 2, tick)
+        c.reset.click()  # while paused
+        await stays(c, 0, tick)
+        assert await play_to(c, 2) > 0  # Play again, from the start
+        c.play_toggle.value = False
+        c.play_toggle.value = True
+        c.play_toggle.value = False
+        c.play_toggle.value = True
+        await asyncio.sleep(0)  # the cancelled playings end
+        playing = [t for t in asyncio.all_tasks() if t.get_coro().__name__ == "_play"]
+        assert playing == [c._playing], "two playings at once"
+        await play_to(c, 5)  # one half-step at a time: play_to checks that none is skipped
+        c.slider.set_state({"value": n})  # the reader drags to the end
+        await stays(c, n - 1, tick)
+        shown.clear()
+        c.play_toggle.value = True  # at the last half-step: again from the first
+        await until(lambda: shown == [1, 2], "half-steps 1 and 2")
+        c.reset.click()
+        await stays(c, 0, tick)
+        assert shown == [1, 2, 1]
+
+    play_and_watch(c, scenario)
+
+
+def test_widget_play_outside_an_event_loop_only_changes_the_label(km):
+    c = controls(km)
+    c.play_toggle.value = True  # a script has no kernel loop to play on
+    assert c.play_toggle.description == "Pause" and c._playing is None and c.index == 0
     c.reset.click()
     assert c.play_toggle.description == "Play"
 

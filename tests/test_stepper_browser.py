@@ -98,6 +98,45 @@ def test_players_work_offline_over_http(browser_context, player_page, players, s
     assert all(len(r["srcs"]) >= 3 or r["frames"] < 3 for r in results)
 
 
+def test_reset_while_playing_returns_to_the_start(browser_context, player_page, players):
+    """Issue 12's race, in the website player: "Reset" during "Play" lands on the first
+    half-step and stays there (the player's timer is stopped before the first frame shows);
+    moving the slider while playing stops on the half-step chosen."""
+    path, _ = player_page
+    em = players[2]
+    assert len(em) > 6
+    page = browser_context.new_page()
+    try:
+        page.goto(path.as_uri())
+        root = page.locator("div.algos-player").nth(2)
+        wait_until_ready(root)
+        start = player_state(root)
+        root.get_by_role("button", name="Play", exact=True).click()
+        page.wait_for_function("el => +el.getAttribute('data-frame') >= 2",
+                               arg=root.element_handle(), timeout=15_000)
+        assert player_state(root)["play_label"] == "Pause"
+        root.get_by_role("button", name="Reset", exact=True).click()
+        reset = player_state(root)
+        page.wait_for_timeout(3 * em.play_interval_ms)  # three ticks, had Play kept running
+        after = player_state(root)
+        # as in the live widget, moving the slider while playing stops on the half-step chosen
+        root.get_by_role("button", name="Play", exact=True).click()
+        page.wait_for_function("el => +el.getAttribute('data-frame') >= 2",
+                               arg=root.element_handle(), timeout=15_000)
+        root.locator("input[type='range']").evaluate(
+            "s => { s.value = '1'; s.dispatchEvent(new Event('input', {bubbles: true})); }")
+        page.wait_for_timeout(3 * em.play_interval_ms)
+        slid = player_state(root)
+    finally:
+        page.close()
+    for state in (reset, after):
+        assert state["frame"] == "0" and state["slider"] == "0", state
+        assert state["src"] == start["src"] and state["caption"] == start["caption"]
+        assert state["playing"] == "false" and state["play_label"] == "Play", state
+    assert slid["frame"] == "1" and slid["slider"] == "1", slid
+    assert slid["playing"] == "false" and slid["play_label"] == "Play", slid
+
+
 def test_long_history_shows_first_and_last_frames(browser_context, tmp_path):
     x = np.concatenate([np.linspace(-3, 3, 40), np.linspace(5, 9, 40)])
     player = stepper.step_through("gmm1d", x, k=2, init=([0.5, 0.5], [-1.0, 0.0], [1.0, 1.0]),

@@ -6,10 +6,20 @@ whose PNG bytes are replaced in place (no flicker, no figure objects in the note
 (``flex_flow="row wrap"``) and widths are in em, so in a narrow notebook (JupyterLab's default
 layout on a 1024 x 768 projector) the controls move to a second line instead of being cut to
 "Previous ..."; the pictures stack under the controls.
+
+"Play" is driven by the kernel: a task on the kernel's event loop moves the slider one half-step
+every ``play_interval_ms`` and waits for each picture before the next. Every change of the
+half-step (Play, the buttons, the slider, a refit) is then made in one place, in the order the
+kernel handles it. As in the website's player, everything the reader does except "Play" itself
+stops playing at once ("Pause", "Reset", "Next step", "Previous step", moving the slider, any
+refit control): no tick can still be on its way. (A browser-side ``ipywidgets.Play`` kept
+ticking until the kernel's "stop" reached it, and the half-steps it had already sent moved the
+slider after a "Reset".)
 """
 
 from __future__ import annotations
 
+import asyncio
 from html import escape
 
 import ipywidgets as widgets
@@ -23,12 +33,29 @@ _INIT_LABELS = {
 }
 
 
+class _ReaderSlider(widgets.IntSlider):
+    """An ``IntSlider`` that calls ``on_reader_move()`` each time the reader moves it.
+
+    ``set_state`` receives the browser's updates only (the kernel's own changes do not pass
+    here), and it is called even when the reader lets go on the half-step the slider already has:
+    Play may have just moved it there, and the reader still means "stop here".
+    """
+
+    on_reader_move = None
+
+    def set_state(self, sync_data):
+        if "value" in sync_data and self.on_reader_move is not None:
+            self.on_reader_move()
+        super().set_state(sync_data)
+
+
 class _Controls:
     """Holds the widgets and keeps them in step with the StepThrough."""
 
     def __init__(self, player):
         self.player = player
         self._busy = False  # set while we change widget values ourselves
+        self._playing = None  # the asyncio.Task that plays, while it plays
         n = len(player)
 
         def button(description, tooltip):
@@ -45,18 +72,12 @@ class _Controls:
                                                 layout=widgets.Layout(width="auto",
                                                                       flex="0 0 auto"))
         # numbered from 1 like the caption ("Half-step 2 of 21"); the frame index is value - 1
-        self.slider = widgets.IntSlider(value=1, min=1, max=n, step=1,
-                                        description="Half-step", continuous_update=False,
-                                        readout=True, style={"description_width": "initial"},
-                                        layout=widgets.Layout(flex="1 1 18em", min_width="14em",
-                                                              max_width="32em", width="auto"))
-        # ipywidgets.Play ticks in the browser; it is hidden and driven by the "Play" toggle
-        # (Play's own buttons are unlabelled icons)
-        self.play = widgets.Play(value=1, min=1, max=n, step=1,
-                                 interval=player.play_interval_ms,
-                                 layout=widgets.Layout(display="none"))
-        widgets.jslink((self.play, "value"), (self.slider, "value"))
-        widgets.jslink((self.play_toggle, "value"), (self.play, "playing"))
+        self.slider = _ReaderSlider(value=1, min=1, max=n, step=1,
+                                    description="Half-step", continuous_update=False,
+                                    readout=True, style={"description_width": "initial"},
+                                    layout=widgets.Layout(flex="1 1 18em", min_width="14em",
+                                                          max_width="32em", width="auto"))
+        self.slider.on_reader_move = self._stop_playing
         self.play_toggle.observe(self._on_play_toggle, names="value")
 
         # HTML, not Label: a long sentence wraps instead of ending in "..."
@@ -105,8 +126,8 @@ class _Controls:
             # the controls first: when the notebook is narrow (JupyterLab with its file
             # browser on a 1024 x 768 projector) the pictures stack, and the buttons stay in
             # view with the first picture
-            widgets.HBox([self.prev, self.next, self.play_toggle, self.reset, self.slider,
-                          self.play], layout=wrap),
+            widgets.HBox([self.prev, self.next, self.play_toggle, self.reset, self.slider],
+                         layout=wrap),
             self.title,
             # the two pictures side by side, one under the other when the notebook is narrow
             widgets.HBox([self.image, self.curve], layout=wrap),
@@ -127,7 +148,7 @@ class _Controls:
         return self.slider.value - 1
 
     def go(self, i):
-        self.play_toggle.value = False
+        self._stop_playing()
         i = max(0, min(len(self.player) - 1, int(i)))
         if i == self.index:
             self.show(i)
@@ -147,11 +168,43 @@ class _Controls:
         self.prev.disabled = i == 0
         self.next.disabled = i == len(p) - 1
 
+    # -------------------------------------------------------------- playing
+
+    def _stop_playing(self):
+        """Every change the reader makes, except "Play" itself, stops playing first."""
+        self.play_toggle.value = False  # its observer cancels the playing task
+
     def _on_play_toggle(self, change):
         playing = bool(change["new"])
         self.play_toggle.description = "Pause" if playing else "Play"
         self.play_toggle.tooltip = ("Stop at this half-step" if playing
                                     else "Play the half-steps one after another")
+        task, self._playing = self._playing, None
+        if task is not None:
+            task.cancel()  # it is waiting between two half-steps: it shows none after this
+        if playing:
+            try:
+                loop = asyncio.get_running_loop()  # the kernel's, while it handles the click
+            except RuntimeError:
+                return  # no event loop (a script, not a kernel): no frontend to play to
+            self._playing = loop.create_task(self._play())
+
+    async def _play(self):
+        """Show the next half-step every ``play_interval_ms`` until the last, then stop.
+
+        Pressed at the last half-step, it starts again from the first, as the website's player
+        does. Runs on the kernel's event loop, between the messages the kernel handles.
+        """
+        try:
+            if self.index == len(self.player) - 1:
+                self.slider.value = 1
+            while self.index < len(self.player) - 1:
+                await asyncio.sleep(self.player.play_interval_ms / 1000)
+                self.slider.value += 1  # the observer redraws before the next wait
+        finally:
+            if self._playing is asyncio.current_task():  # not stopped by a button
+                self._playing = None
+                self.play_toggle.value = False  # reads "Play" again
 
     # -------------------------------------------------------------- refitting
 
@@ -176,6 +229,7 @@ class _Controls:
     def _on_refit_control(self, change):
         if self._busy:
             return
+        self._stop_playing()  # also when the fit below fails and the history stays
         p = self.player
         original_data, original_init, original_k = p._original
         init = self.init.value
@@ -208,8 +262,7 @@ class _Controls:
         """Called by StepThrough.refit: a new history, shown from its first half-step."""
         n = len(self.player)
         self._sync_refit_controls()
-        self.play_toggle.value = False
-        self.play.max = n
+        self._stop_playing()
         self.slider.max = n
         if self.slider.value == 1:
             self.show(0)
