@@ -56,7 +56,7 @@ def rel(paths, root):
 
 # --- what counts as a chapter's input ---------------------------------------------------------
 
-@pytest.mark.parametrize("chapter", ["kmeans", "kmedoids", "gmm_em"])
+@pytest.mark.parametrize("chapter", ["kmeans", "kmedoids", "gmm_em", "gmm_2d"])
 def test_a_chapter_reads_the_algos_it_imports_and_the_player_files(chapter):
     inputs = rel(ext.notebook_inputs(BOOK / f"{chapter}.ipynb"), BOOK)
     assert {"algos/__init__.py", "algos/kmeans.py", "algos/kmedoids.py", "algos/gmm1d.py",

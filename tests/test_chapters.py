@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ["kmeans", "kmedoids", "gmm_em"]
+CHAPTERS = ["kmeans", "kmedoids", "gmm_em", "gmm_2d"]
 MIN_WORDS = 1500
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from algos import gmm1d, kmedoids
+from algos import gmm, gmm1d, kmedoids
 
 from grading import _plain
 from grading.checks import CHECKS, rng_for
@@ -129,6 +129,49 @@ def _reordered_m_step(x, resp):
     return means, sigmas, weights  # seed 000's MStep order
 
 
+def _logpdf(X, mean, cov):
+    from scipy.stats import multivariate_normal
+
+    return multivariate_normal(mean, cov).logpdf(X).reshape(len(X))
+
+
+def _logpdf_no_inverse(X, mean, cov):
+    diff = X - mean
+    return -0.5 * (X.shape[1] * np.log(2 * np.pi) + np.log(np.linalg.det(cov))
+                   + np.einsum("ni,ij,nj->n", diff, cov, diff))
+
+
+def _sample_with(w, m, c, u, z, side="right", transpose=False):
+    comp = np.minimum(np.searchsorted(np.cumsum(w), u, side=side), len(w) - 1)
+    L = np.linalg.cholesky(c)
+    if transpose:
+        L = np.swapaxes(L, 1, 2)
+    return m[comp] + np.einsum("nab,nb->na", L[comp], z)
+
+
+def _sample_with_lt(w, m, c, u, z):
+    return _sample_with(w, m, c, u, z, transpose=True)
+
+
+def _sample_not_strict(w, m, c, u, z):
+    return _sample_with(w, m, c, u, z, side="left")
+
+
+def _m_step_over_n(X, resp):
+    w, mu, S = gmm.m_step(X, resp, reg_covar=0)
+    return w, mu, S * (resp.sum(axis=0) / len(X))[:, None, None]
+
+
+def _m_step_uncentred(X, resp):
+    w, mu, _ = gmm.m_step(X, resp, reg_covar=0)
+    return w, mu, np.einsum("nk,na,nb->kab", resp, X, X) / resp.sum(axis=0)[:, None, None]
+
+
+def _tied_plain_mean(X, resp):
+    w, mu, S = gmm.m_step(X, resp, reg_covar=0)
+    return w, mu, np.repeat(S.mean(axis=0)[None], len(w), axis=0)
+
+
 def _mutating_e_step(X, centers):
     X -= 1
     return np.argmin(_sq(X + 1, centers), 1)
@@ -209,6 +252,25 @@ MISTAKES = {
     "the value": ("gmm-responsibilities", {"most_uncertain": 4}, "the point's value rather than its index"),
     "a string": ("gmm-responsibilities", {"most_uncertain": "2"}, "whole-number index"),
     "out of range": ("gmm-responsibilities", {"most_uncertain": 7}, "not an index of the 5 seed points"),
+    # the two-dimensional mixture chapter
+    "density, not its log": ("gmm2d-log-density", {"my_log_density": lambda X, m, C: np.exp(_logpdf(X, m, C))},
+                             "return its natural logarithm"),
+    "covariance for its inverse": ("gmm2d-log-density", {"my_log_density": _logpdf_no_inverse},
+                                   "uses the inverse of the covariance"),
+    "exp underflows": ("gmm2d-log-density", {"my_log_density": lambda X, m, C: np.log(np.exp(_logpdf(X, m, C)))},
+                       "must get a finite value"),
+    "L transposed": ("gmm2d-sample", {"my_sample": _sample_with_lt}, "not by L^T"),
+    "u <= cumulative weight": ("gmm2d-sample", {"my_sample": _sample_not_strict}, "side='right'"),
+    "divided by n": ("gmm2d-m-step", {"my_m_step_full": _m_step_over_n}, "not by n"),
+    "not centred": ("gmm2d-m-step", {"my_m_step_full": _m_step_uncentred}, "subtract each component's mean"),
+    "plain mean of the scatters": ("gmm2d-tied", {"my_m_step_tied": _tied_plain_mean}, "pool the scatter matrices"),
+    "full, not tied": ("gmm2d-tied", {"my_m_step_tied": lambda X, r: gmm.m_step(X, r, reg_covar=0)},
+                       "one covariance shared"),
+    "bad starts counted": ("gmm2d-restarts", {"n_good_starts": 19}, "did not reach the best"),
+    "starts as text": ("gmm2d-restarts", {"n_good_starts": "1"}, "whole number"),
+    "count, not share": ("gmm2d-penguin-bills", {"best_k_bills": 3, "uncertain_share": 25},
+                         "the fraction of birds"),
+    "wrong k": ("gmm2d-penguin-bills", {"best_k_bills": 4, "uncertain_share": 0.07}, "lowest BIC"),
 }
 
 

@@ -47,6 +47,8 @@ BRIEF_EXERCISES = {
     "kmeans.ipynb": {"kmeans-e-step", "kmeans-m-step", "kmeans-objective", "kmeans-local-optima"},
     "kmedoids.ipynb": {"kmedoids-update", "kmedoids-tie", "kmedoids-rules-differ"},
     "gmm_em.ipynb": {"gmm-log-likelihood", "gmm-e-step", "gmm-m-step", "gmm-responsibilities"},
+    "gmm_2d.ipynb": {"gmm2d-log-density", "gmm2d-sample", "gmm2d-m-step", "gmm2d-tied",
+                     "gmm2d-derive-covariance", "gmm2d-restarts", "gmm2d-penguin-bills"},
 }
 SOLUTION_FIXTURES = {chapter: FIXTURES / f"solution_{chapter}" for chapter in BRIEF_EXERCISES}
 SUM_M_STEP = FIXTURES / "kmeans_sum_m_step.ipynb"

@@ -170,7 +170,8 @@ def toc_files() -> list[str]:
 
 
 PAGES = discover_pages()
-CHAPTER_PAGES = ["book/kmeans.html", "book/kmedoids.html", "book/gmm_em.html"]
+CHAPTER_PAGES = ["book/kmeans.html", "book/kmedoids.html", "book/gmm_em.html",
+                 "book/gmm_2d.html"]
 # The redirect at the root is not a page of its own; it is checked in test_root_redirects.
 CONTENT_PAGES = [p for p in PAGES if p != "index.html"]
 

@@ -104,10 +104,17 @@ class _Controls:
                             description="seed")
         refit_row = [self.k, self.init, self.seed]
         self.metric = None
-        if player.method != "gmm1d":
+        if player.method not in ("gmm1d", "gmm"):
             self.metric = control(widgets.Dropdown, "9em", options=["l2", "l1"],
                                   value=player.metric, description="metric")
             refit_row.append(self.metric)
+        self.covariance_type = None
+        if player.method == "gmm":  # d-dimensional mixtures: the form of the covariances
+            self.covariance_type = control(
+                widgets.Dropdown, "14em", options=["full", "diag", "spherical", "tied"],
+                value=player.fit_kwargs.get("covariance_type", "full"),
+                description="covariance")
+            refit_row.append(self.covariance_type)
         self.dataset = None
         if player._datasets:
             self.dataset = control(widgets.Dropdown, "20em", description="dataset")
@@ -220,6 +227,8 @@ class _Controls:
             self.k.value = int(p.fit_kwargs.get("k", self.k.value))
             if self.metric is not None:
                 self.metric.value = p.metric
+            if self.covariance_type is not None:
+                self.covariance_type.value = p.fit_kwargs.get("covariance_type", "full")
             if self.dataset is not None:
                 self.dataset.options = p.dataset_names()
                 self.dataset.value = p.current_dataset()
@@ -248,6 +257,8 @@ class _Controls:
                    "init": original_init if init == _EXPLICIT else init}
         if self.metric is not None:
             changes["metric"] = self.metric.value
+        if self.covariance_type is not None:
+            changes["covariance_type"] = self.covariance_type.value
         if dataset is not None:
             changes["dataset"] = dataset
         try:

@@ -1,7 +1,8 @@
 """Figures that draw one half-step of a fit, read straight from its ``history``.
 
-Every function here only *reads* a :class:`~algos._results.ClusterStep` or
-:class:`~algos._results.MixtureStep`. Nothing is re-fitted for display: the only numbers
+Every function here only *reads* a :class:`~algos._results.ClusterStep`,
+:class:`~algos._results.MixtureStep` or :class:`~algos._results.GaussianMixtureStep`.
+Nothing is re-fitted for display: the only numbers
 computed here are purely visual (the nearest-centre regions of the step's own centres, the
 density curves of the step's own mixture parameters) or descriptive (the text alternative).
 
@@ -38,12 +39,15 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Ellipse, Patch
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import ScaledTranslation
 
-from ._results import ClusterStep, MixtureStep
+from ._results import ClusterStep, GaussianMixtureStep, MixtureStep
+
+#: The half-steps of EM (1-D and d-dimensional): their objective is a log-likelihood.
+_MIXTURE_STEPS = (MixtureStep, GaussianMixtureStep)
 
 # ----------------------------------------------------------------------------- page sizes
 
@@ -157,16 +161,18 @@ def _is_medoid_step(step):
 
 
 def _check_step(step, name="step"):
-    if not isinstance(step, (ClusterStep, MixtureStep)):
+    if not isinstance(step, (ClusterStep, MixtureStep, GaussianMixtureStep)):
         raise TypeError(
-            f"{name} must be a ClusterStep or MixtureStep from a fit's history, "
+            f"{name} must be a ClusterStep, MixtureStep or GaussianMixtureStep from a fit's "
+            "history, "
             f"got {type(step).__name__}"
         )
 
 
 def _same_mixture(a, b):
+    spread = "covariances" if isinstance(a, GaussianMixtureStep) else "sigmas"
     return all(
-        np.array_equal(getattr(a, f), getattr(b, f)) for f in ("weights", "means", "sigmas")
+        np.array_equal(getattr(a, f), getattr(b, f)) for f in ("weights", "means", spread)
     )
 
 
@@ -175,7 +181,7 @@ def step_changed(step, previous):
 
     Parameters
     ----------
-    step, previous : ClusterStep or MixtureStep
+    step, previous : ClusterStep, MixtureStep or GaussianMixtureStep
         Two consecutive elements of a fit's ``history``.
 
     Returns
@@ -189,11 +195,11 @@ def step_changed(step, previous):
     _check_step(step)
     _check_step(previous, "previous")
     if step.kind == "E":
-        if isinstance(step, MixtureStep) or previous.labels is None:
+        if isinstance(step, _MIXTURE_STEPS) or previous.labels is None:
             return True
         return not np.array_equal(previous.labels, step.labels)
     if step.kind == "M":
-        if isinstance(step, MixtureStep):
+        if isinstance(step, _MIXTURE_STEPS):
             return not _same_mixture(previous, step)
         return not np.array_equal(previous.centers, step.centers)
     return True
@@ -204,9 +210,9 @@ def describe_step(step, previous=None):
 
     Parameters
     ----------
-    step : ClusterStep or MixtureStep
+    step : ClusterStep, MixtureStep or GaussianMixtureStep
         One element of a fit's ``history``.
-    previous : ClusterStep or MixtureStep, optional
+    previous : ClusterStep, MixtureStep or GaussianMixtureStep, optional
         The half-step before ``step``. When given, the title says whether anything changed
         (how many points were reassigned, or that the centres did not move).
 
@@ -233,7 +239,7 @@ def describe_step(step, previous=None):
     _check_step(step)
     if previous is not None:
         _check_step(previous, "previous")
-    mixture = isinstance(step, MixtureStep)
+    mixture = isinstance(step, _MIXTURE_STEPS)
     medoids = _is_medoid_step(step)
     things = "parameters" if mixture else ("medoids" if medoids else "centres")
 
@@ -277,7 +283,7 @@ def objective_label(history):
     for K-means (:func:`objective_text` says which distances J sums).
     """
     first = history[0]
-    if isinstance(first, MixtureStep):
+    if isinstance(first, _MIXTURE_STEPS):
         return "log-likelihood"
     if _is_medoid_step(first):
         return "cost J"
@@ -289,7 +295,7 @@ def objective_text(step, metric="l2"):
 
     Parameters
     ----------
-    step : ClusterStep or MixtureStep
+    step : ClusterStep, MixtureStep or GaussianMixtureStep
     metric : {"l2", "l1"}
         The metric of a K-means or K-medoids fit (ignored for EM).
 
@@ -299,7 +305,7 @@ def objective_text(step, metric="l2"):
         Six significant digits, or "not defined yet" before the first assignment.
     """
     _check_step(step)
-    if isinstance(step, MixtureStep):
+    if isinstance(step, _MIXTURE_STEPS):
         name = "Log-likelihood"
     elif _is_medoid_step(step):
         name = f"Cost (sum of {metric} distances)"
@@ -432,7 +438,7 @@ def describe_objective(history, current=None, *, hide_future=True):
 
     Parameters
     ----------
-    history : sequence of ClusterStep or MixtureStep
+    history : sequence of ClusterStep, MixtureStep or GaussianMixtureStep
     current : int, optional
         The marked half-step.
     hide_future : bool
@@ -460,7 +466,7 @@ def describe_objective(history, current=None, *, hide_future=True):
             f"{values[shown[0]]:.6g} at {names[shown[0]]} to {values[shown[-1]]:.6g} at "
             f"{names[shown[-1]]}.")
     vals = values[shown]
-    mixture = isinstance(history[0], MixtureStep)
+    mixture = isinstance(history[0], _MIXTURE_STEPS)
     scale = 1e-9 * max(1.0, float(np.max(np.abs(vals))))
     wrong = np.flatnonzero((np.diff(vals) < -scale) if mixture else (np.diff(vals) > scale))
     if len(shown) > 1:
@@ -1207,6 +1213,379 @@ def mixture_legend(fig, k, histogram=False, **kwargs):
     return fig.legend(handles, labels, **options)
 
 
+# ----------------------------------------------------------------------------- 2-D mixtures
+
+#: Radii of the ellipses :func:`plot_gaussian_mixture` draws, in standard deviations
+#: (Mahalanobis distance): in 2-D they hold 39 % and 86 % of a component's probability.
+ELLIPSE_STDS = (1.0, 2.0)
+
+#: A point is *uncertain* when its largest responsibility is below this (the text alternative
+#: counts them; the picture draws them pale).
+UNCERTAIN_BELOW = 0.9
+
+
+def covariance_ellipse_axes(covariance):
+    """Principal axes of a 2-D covariance matrix: the ellipse of one standard deviation.
+
+    Parameters
+    ----------
+    covariance : array_like, shape (2, 2)
+        Symmetric positive semi-definite.
+
+    Returns
+    -------
+    major, minor : float
+        Standard deviations along the principal axes, ``sqrt`` of the eigenvalues (largest
+        first): the semi-axes of the ellipse ``(x - mean)^T covariance^{-1} (x - mean) = 1``.
+    angle : float
+        Direction of the major axis, in degrees counter-clockwise from the first coordinate
+        axis, in [0, 180).
+
+    Raises
+    ------
+    ValueError
+        If ``covariance`` is not a finite symmetric (2, 2) matrix with eigenvalues >= 0.
+
+    Notes
+    -----
+    With ``covariance = V diag(lambda) V^T`` (eigenvectors ``V``, :func:`numpy.linalg.eigh`),
+    the substitution ``x - mean = V y`` turns the quadratic form into
+    ``y_1^2 / lambda_1 + y_2^2 / lambda_2``: an ellipse whose axes are the eigenvectors and
+    whose semi-axes are ``sqrt(lambda)`` (Bishop, *Pattern Recognition and Machine Learning*,
+    section 2.3, figure 2.7). The ellipse of ``c`` standard deviations is scaled by ``c``; in
+    2-D it holds ``1 - exp(-c^2 / 2)`` of the probability (39.3 % for c = 1, 86.5 % for 2).
+
+    Examples
+    --------
+    >>> major, minor, angle = covariance_ellipse_axes([[4.0, 0.0], [0.0, 1.0]])
+    >>> float(major), float(minor), float(angle)
+    (2.0, 1.0, 0.0)
+    >>> [round(float(v), 6) for v in covariance_ellipse_axes([[2.0, 1.0], [1.0, 2.0]])]
+    [1.732051, 1.0, 45.0]
+    """
+    c = np.asarray(covariance, dtype=float)
+    if c.shape != (2, 2) or not np.isfinite(c).all():
+        raise ValueError(f"covariance must be a finite (2, 2) matrix, got shape {c.shape}")
+    if not np.isclose(c[0, 1], c[1, 0], rtol=1e-8, atol=1e-12 * max(abs(c[0, 0]), abs(c[1, 1]), 1e-300)):
+        raise ValueError(f"covariance must be symmetric, got {c.tolist()}")
+    values, vectors = np.linalg.eigh((c + c.T) / 2)
+    if values[0] < -1e-12 * max(abs(values[1]), 1e-300):
+        raise ValueError(f"covariance must be positive semi-definite, eigenvalues {values.tolist()}")
+    values = np.clip(values, 0.0, None)
+    vx, vy = vectors[:, 1]
+    angle = float(np.degrees(np.arctan2(vy, vx))) % 180.0
+    if np.isclose(angle, 180.0):
+        angle = 0.0
+    return float(np.sqrt(values[1])), float(np.sqrt(values[0])), angle
+
+
+def covariance_ellipse(mean, covariance, n_std=1.0, **kwargs):
+    """The ellipse of ``n_std`` standard deviations of a 2-D Gaussian, as a patch.
+
+    Parameters
+    ----------
+    mean : array_like, shape (2,)
+        Centre of the ellipse.
+    covariance : array_like, shape (2, 2)
+        See :func:`covariance_ellipse_axes`.
+    n_std : float
+        Mahalanobis radius: 1 for the ellipse of one standard deviation.
+    **kwargs
+        Passed on to :class:`matplotlib.patches.Ellipse` (``edgecolor``, ``lw``, ``ls``, ...);
+        by default it is not filled.
+
+    Returns
+    -------
+    matplotlib.patches.Ellipse
+        Add it with ``ax.add_patch``.
+    """
+    major, minor, angle = covariance_ellipse_axes(covariance)
+    if not (isinstance(n_std, (int, float, np.integer, np.floating)) and n_std > 0):
+        raise ValueError(f"n_std must be a positive number, got {n_std!r}")
+    options = dict(fill=False)
+    options.update(kwargs)
+    return Ellipse(tuple(np.asarray(mean, dtype=float).reshape(2)), 2 * n_std * major,
+                   2 * n_std * minor, angle=angle, **options)
+
+
+def _check_gaussian_step(step, X, name="step"):
+    if not isinstance(step, GaussianMixtureStep):
+        raise TypeError(f"{name} must be a GaussianMixtureStep from gmm.fit(...).history, "
+                        f"got {type(step).__name__}")
+    means = np.asarray(step.means, dtype=float)
+    if means.ndim != 2 or means.shape[1] != 2:
+        raise ValueError(f"{name}.means must have shape (k, 2) to be plotted, got {means.shape}")
+    if X is not None and step.resp is not None and np.shape(step.resp)[0] != X.shape[0]:
+        raise ValueError(f"{name}.resp has {np.shape(step.resp)[0]} rows but X has "
+                         f"{X.shape[0]} points: was the step made from this X?")
+
+
+def responsibility_shades(resp):
+    """Each point's component (largest responsibility) and how sure the model is of it.
+
+    Parameters
+    ----------
+    resp : array_like, shape (n, k)
+        Responsibilities, rows summing to 1.
+
+    Returns
+    -------
+    labels : ndarray of int, shape (n,)
+        ``argmax`` of each row (ties to the lowest index).
+    strength : ndarray, shape (n,)
+        0 for a point shared equally by all k components (largest responsibility 1/k), 1 for
+        a point that belongs to one component only: ``(r_max - 1/k) / (1 - 1/k)`` (1 if k = 1).
+    """
+    r = np.asarray(resp, dtype=float)
+    labels = np.argmax(r, axis=1)
+    k = r.shape[1]
+    top = r[np.arange(r.shape[0]), labels]
+    strength = np.ones_like(top) if k == 1 else (top - 1.0 / k) / (1.0 - 1.0 / k)
+    return labels, np.clip(strength, 0.0, 1.0)
+
+
+def _pale(j, strength):
+    """Cluster ``j``'s colour mixed with white: full colour at strength 1, 12 % at 0."""
+    rgb = np.asarray(to_rgb(cluster_color(j)))
+    a = 0.12 + 0.88 * np.asarray(strength, dtype=float)[:, None]
+    return 1.0 - a * (1.0 - rgb)
+
+
+def describe_gaussian_mixture(step, X, previous=None):
+    """Describe in words what :func:`plot_gaussian_mixture` draws, from the same numbers.
+
+    Parameters
+    ----------
+    step : GaussianMixtureStep
+        One element of ``gmm.fit(...).history`` on 2-D data.
+    X : array_like, shape (n, 2)
+        The data the fit was run on.
+    previous : GaussianMixtureStep, optional
+        The half-step before ``step`` (for what changed).
+
+    Returns
+    -------
+    str
+        The step; each component's weight, mean, standard deviations along its ellipse's axes
+        and the direction of the long axis; how many points each component is most
+        responsible for and how many are uncertain (largest responsibility below
+        :data:`UNCERTAIN_BELOW`); the log-likelihood.
+    """
+    X = _as_points(X)
+    _check_gaussian_step(step, X)
+    k = len(step.weights)
+    parts = [f"Gaussian mixture with K = {k} on {X.shape[0]} points; "
+             f"{_lower_first(describe_step(step, previous))}."]
+    comps = []
+    for j in range(k):
+        major, minor, angle = covariance_ellipse_axes(step.covariances[j])
+        comps.append(f"component {j}: weight {step.weights[j]:.2f}, mean "
+                     f"{_xy(step.means[j])}, standard deviations {major:.2f} and {minor:.2f}, "
+                     f"long axis at {angle:.0f} degrees")
+    parts.append("Ellipses of 1 and 2 standard deviations around each mean ("
+                 + "; ".join(comps) + ").")
+    if previous is not None and step.kind == "M":
+        move = np.sqrt(((np.asarray(step.means) - np.asarray(previous.means)) ** 2).sum(axis=1))
+        if move.max() > 0:
+            j = int(np.argmax(move))
+            parts.append(f"Dotted grey ellipses show the previous components; the largest move "
+                         f"is component {j}'s mean, {move[j]:.2f}.")
+    if step.dead:
+        parts.append("Dead (weight 0): component " + ", ".join(str(int(j)) for j in step.dead)
+                     + ".")
+    if step.resp is None:
+        parts.append("No responsibilities yet: all points are grey.")
+    else:
+        labels, _ = responsibility_shades(step.resp)
+        top = np.max(np.asarray(step.resp, dtype=float), axis=1)
+        most = np.bincount(labels, minlength=k)
+        unsure = int(np.count_nonzero(top < UNCERTAIN_BELOW))
+        parts.append("Each point has the colour of its most responsible component ("
+                     + ", ".join(f"{int(c)} to component {j}" for j, c in enumerate(most))
+                     + f"); {unsure} point{'s' if unsure != 1 else ''} with no responsibility "
+                     f"above {UNCERTAIN_BELOW:g} {'are' if unsure != 1 else 'is'} drawn pale.")
+    parts.append(objective_text(step) + ".")
+    return " ".join(parts)
+
+
+def gaussian_mixture_extent(X, steps=(), n_std=2.0, pad=0.06, aspect=None):
+    """Axis limits ``(xmin, xmax, ymin, ymax)`` for 2-D data and the ellipses of some steps.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, 2)
+    steps : sequence of GaussianMixtureStep
+        Usually a whole history, so that the axes stay still while stepping.
+    n_std : float
+        The largest ellipse drawn, in standard deviations.
+    pad : float
+        Margin as a fraction of the larger range.
+    aspect : float, optional
+        Height / width of the Axes box (see :func:`cluster_extent`).
+
+    Returns
+    -------
+    tuple of float
+        The box holds the points, the means and the ellipses, but reaches at most one data
+        range beyond the data on each side (a broad first guess would squash the data).
+    """
+    X = _as_points(X)
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span = np.maximum(hi - lo, 1e-9)
+    corners = []
+    for s in steps:
+        _check_gaussian_step(s, None, "steps element")
+        m = np.asarray(s.means, dtype=float)
+        reach = n_std * np.sqrt(np.diagonal(np.asarray(s.covariances, float), axis1=1, axis2=2))
+        corners += [m - reach, m + reach]
+    if corners:
+        allc = np.concatenate(corners)
+        lo = np.maximum(np.minimum(lo, allc.min(axis=0)), X.min(axis=0) - span)
+        hi = np.minimum(np.maximum(hi, allc.max(axis=0)), X.max(axis=0) + span)
+    box = np.array([lo, hi])
+    return cluster_extent(box, pad=pad, aspect=aspect)
+
+
+def gaussian_mixture_legend_handles(moved=True, n_std=ELLIPSE_STDS):
+    """Legend entries explaining :func:`plot_gaussian_mixture`'s marks.
+
+    Parameters
+    ----------
+    moved : bool
+        Include the "previous component" entry (drawn after M-steps).
+    n_std : sequence of float
+        The ellipses drawn.
+
+    Returns
+    -------
+    list of matplotlib.artist.Artist
+    """
+    styles = ("-", "--", ":")
+    handles = [Line2D([], [], ls="", marker="X", ms=11, mfc="white", mec="black", mew=1.6,
+                      label="mean")]
+    for c, ls in zip(n_std, styles):
+        handles.append(Line2D([], [], color="black", lw=1.8 if ls == "-" else 1.3, ls=ls,
+                              label=f"{c:g} std. dev."))
+    if moved:
+        handles.append(Line2D([], [], color="#8C8C8C", lw=1.3, ls=":",
+                              label="previous"))
+    handles.append(Line2D([], [], ls="", marker="o", ms=7, mfc=_pale(0, [0.1])[0],
+                          mec=cluster_color(0), mew=0.8, label="pale: uncertain"))
+    return handles
+
+
+def plot_gaussian_mixture(step, X, *, ax=None, previous=None, title=None, extent=None,
+                          legend=True, n_std=ELLIPSE_STDS, xlabel="$x_1$", ylabel="$x_2$"):
+    """Draw one half-step of Gaussian-mixture EM on 2-D data: ellipses and soft colours.
+
+    Parameters
+    ----------
+    step : GaussianMixtureStep
+        One element of ``gmm.fit(...).history`` (2-D data).
+    X : array_like, shape (n, 2)
+        The data the fit was run on.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; pyplot's current Axes if omitted.
+    previous : GaussianMixtureStep, optional
+        The half-step before ``step``. After an M-step the previous one-standard-deviation
+        ellipses are drawn dotted grey, with an arrow from each old mean to the new one.
+    title : str, optional
+        Defaults to :func:`describe_step`; ``""`` for none.
+    extent : tuple of float, optional
+        ``(xmin, xmax, ymin, ymax)``; defaults to :func:`gaussian_mixture_extent` of the
+        data and the step. Pass a fixed extent to keep the axes still while stepping.
+    legend : bool
+        Whether to draw the legend of marks (below the Axes).
+    n_std : sequence of float
+        Radii of the ellipses in standard deviations (solid, dashed, dotted).
+    xlabel, ylabel : str
+        Axis labels.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Its description (:func:`describe`) is :func:`describe_gaussian_mixture` of the step.
+
+    Notes
+    -----
+    Each component is drawn as its mean (a cross) and the ellipses of ``n_std`` standard
+    deviations (:func:`covariance_ellipse`), in its cluster colour. Each point takes the
+    colour and marker of its most responsible component, mixed with white in proportion to
+    how unsure the model is (:func:`responsibility_shades`): a point the model gives wholly to
+    one component is fully coloured, a point shared evenly is nearly white with a coloured
+    rim. At the "init" step there are no responsibilities yet and the points are grey. After
+    an M-step the colours still show the responsibilities the M-step used, while the
+    ellipses show the new parameters. One unit is as long on both axes, so the ellipses keep
+    their true shape.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> import numpy as np
+    >>> from algos import gmm
+    >>> X = np.array([[0., 0.], [1., 0.], [0., 1.], [5., 5.], [6., 5.], [5., 6.]])
+    >>> fit = gmm.fit(X, k=2, init="random", seed=0, max_iter=2)
+    >>> ax = plot_gaussian_mixture(fit.history[-1], X, ax=Figure().subplots())
+    >>> len(ax.patches)  # two ellipses per component
+    4
+    """
+    X = _as_points(X)
+    _check_gaussian_step(step, X)
+    if previous is not None:
+        _check_gaussian_step(previous, None, "previous")
+    ax = _axes(ax)
+    means = np.asarray(step.means, dtype=float)
+    covs = np.asarray(step.covariances, dtype=float)
+    k = means.shape[0]
+    if extent is None:
+        extent = gaussian_mixture_extent(X, [step], n_std=max(n_std))
+
+    size = np.sqrt(_point_size(X.shape[0]))
+    if step.resp is None:
+        ax.plot(X[:, 0], X[:, 1], ls="", marker="o", ms=size, color=UNASSIGNED_COLOR,
+                mec="white", mew=0.5 if X.shape[0] <= 500 else 0.0, zorder=2)
+    else:
+        labels, strength = responsibility_shades(step.resp)
+        for j in range(k):  # a loop over components, not over points
+            sel = labels == j
+            if sel.any():
+                # sure points first, so the pale (uncertain) ones stay visible on top
+                order = np.argsort(-strength[sel], kind="stable")
+                ax.scatter(X[sel, 0][order], X[sel, 1][order], s=size ** 2 * 1.1,
+                           marker=cluster_marker(j), c=_pale(j, strength[sel][order]),
+                           edgecolors=cluster_color(j), linewidths=0.7, zorder=2)
+
+    moved = previous is not None and step.kind == "M"
+    if moved:
+        old = np.asarray(previous.means, dtype=float)
+        for j in range(k):
+            ax.add_patch(covariance_ellipse(old[j], previous.covariances[j], n_std[0],
+                                            edgecolor="#8C8C8C", lw=1.3, ls=":", zorder=3))
+            if not np.array_equal(old[j], means[j]):
+                ax.annotate("", xy=means[j], xytext=old[j], zorder=4,
+                            arrowprops=dict(arrowstyle="-|>", color="black", lw=1.4,
+                                            shrinkA=2, shrinkB=7, mutation_scale=12))
+    styles = ("-", "--", ":")
+    for j in range(k):
+        for c, ls in zip(n_std, styles):
+            ax.add_patch(covariance_ellipse(means[j], covs[j], c, edgecolor=cluster_color(j),
+                                            lw=2.2 if ls == "-" else 1.5, ls=ls, zorder=4))
+        ax.plot(means[j, 0], means[j, 1], ls="", marker="X", ms=12, mfc=cluster_color(j),
+                mec="black", mew=1.5, zorder=5)
+    for j in step.dead:
+        ax.annotate("dead", xy=means[int(j)], xytext=(8, 8), textcoords="offset points",
+                    fontsize=FONT_SIZES["small"], zorder=6)
+
+    _set_view(ax, extent)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    set_title(ax, describe_step(step, previous) if title is None else title)
+    if legend:
+        legend_below(ax, gaussian_mixture_legend_handles(moved, n_std), ncol=2)
+    describe(ax, describe_gaussian_mixture(step, X, previous))
+    return ax
+
+
 # ----------------------------------------------------------------------------- objective
 
 
@@ -1218,7 +1597,7 @@ def objective_legend_handles(history=None, current=True):
 
     Parameters
     ----------
-    history : sequence of ClusterStep or MixtureStep, optional
+    history : sequence of ClusterStep, MixtureStep or GaussianMixtureStep, optional
         Only the kinds of half-step that have an objective in it get an entry (K-means and
         K-medoids have none at the start). All three kinds if omitted.
     current : bool
@@ -1245,7 +1624,7 @@ def plot_objective(history, *, current=None, ax=None, ylabel=None, title=None, l
 
     Parameters
     ----------
-    history : sequence of ClusterStep or MixtureStep
+    history : sequence of ClusterStep, MixtureStep or GaussianMixtureStep
         A fit's ``history``.
     current : int, optional
         Index into ``history`` of the half-step to mark.
@@ -1331,12 +1710,13 @@ def plot_step(history, index, data, *, ax=None, metric="l2", extent=None, xlim=N
 
     Parameters
     ----------
-    history : sequence of ClusterStep or MixtureStep
+    history : sequence of ClusterStep, MixtureStep or GaussianMixtureStep
     index : int
     data : array_like
-        ``X`` (n, 2) for K-means / K-medoids, ``x`` (n,) for EM.
+        ``X`` (n, 2) for K-means, K-medoids and 2-D EM, ``x`` (n,) for 1-D EM.
     ax, metric, extent, xlim, ymax, title, legend
-        Passed on to :func:`plot_clusters` or :func:`plot_mixture`.
+        Passed on to :func:`plot_clusters`, :func:`plot_mixture` or
+        :func:`plot_gaussian_mixture`.
 
     Returns
     -------
@@ -1347,6 +1727,9 @@ def plot_step(history, index, data, *, ax=None, metric="l2", extent=None, xlim=N
     if isinstance(step, MixtureStep):
         return plot_mixture(step, data, ax=ax, previous=previous, title=title, xlim=xlim,
                             ymax=ymax, legend=legend)
+    if isinstance(step, GaussianMixtureStep):
+        return plot_gaussian_mixture(step, data, ax=ax, previous=previous, title=title,
+                                     extent=extent, legend=legend)
     return plot_clusters(step, data, ax=ax, previous=previous, title=title, metric=metric,
                          extent=extent, legend=legend)
 

@@ -38,10 +38,14 @@ from matplotlib.transforms import Bbox
 from PIL import Image
 
 from . import plotting
-from ._results import ClusterStep, MixtureStep
+from ._results import ClusterStep, GaussianMixtureStep, MixtureStep
 
 #: The methods a step-through can show, with the names used in captions.
-METHODS = {"kmeans": "K-means", "kmedoids": "K-medoids", "gmm1d": "Gaussian-mixture EM"}
+METHODS = {"kmeans": "K-means", "kmedoids": "K-medoids", "gmm1d": "Gaussian-mixture EM",
+           "gmm": "Gaussian-mixture EM in 2-D"}
+#: The kind of half-step each method's history holds.
+_STEP_TYPES = {"kmeans": ClusterStep, "kmedoids": ClusterStep, "gmm1d": MixtureStep,
+               "gmm": GaussianMixtureStep}
 
 # What each half-step does, said before it happens ("Next: ...").
 _NEXT = {
@@ -58,16 +62,23 @@ _NEXT = {
     ),
     ("gmm1d", "E"): "E-step, compute every point's responsibilities from the current parameters",
     ("gmm1d", "M"): "M-step, re-estimate weights, means and sigmas from the responsibilities",
+    ("gmm", "E"): "E-step, compute every point's responsibilities from the current parameters",
+    ("gmm", "M"): (
+        "M-step, re-estimate weights, means and covariances (the ellipses) from the "
+        "responsibilities"
+    ),
 }
 _FIRST_E = {
     "kmeans": "E-step, assign every point to its nearest centre",
     "kmedoids": "E-step, assign every point to its nearest medoid",
     "gmm1d": _NEXT[("gmm1d", "E")],
+    "gmm": _NEXT[("gmm", "E")],
 }
 _INIT_CHOICES = {
     "kmeans": ("k-means++", "random"),
     "kmedoids": ("k-means++", "random"),
     "gmm1d": ("kmeans", "random"),
+    "gmm": ("kmeans", "random"),
 }
 _EXPLICIT = "explicit"
 _GIVEN = "(given data)"
@@ -112,6 +123,8 @@ def _fit(method, data, fit_kwargs):
         from . import kmeans as module
     elif method == "kmedoids":
         from . import kmedoids as module
+    elif method == "gmm":
+        from . import gmm as module
     else:
         from . import gmm1d as module
     return module.fit(data, **fit_kwargs)
@@ -139,16 +152,17 @@ def step_through(method, data, *, datasets=None, **fit_kwargs):
 
     Parameters
     ----------
-    method : {"kmeans", "kmedoids", "gmm1d"}
-        Which algorithm's ``fit`` to run.
+    method : {"kmeans", "kmedoids", "gmm1d", "gmm"}
+        Which algorithm's ``fit`` to run (``"gmm"``: :func:`algos.gmm.fit` on 2-D data).
     data : array_like
-        ``X`` of shape (n, 2) for K-means and K-medoids, ``x`` of shape (n,) for EM.
+        ``X`` of shape (n, 2) for K-means, K-medoids and ``"gmm"``, ``x`` of shape (n,) for
+        ``"gmm1d"``.
     datasets : dict of str to array_like, optional
         Data sets the live widget offers in its "dataset" menu (``data`` is preselected when
         it is one of them, by identity or equal values).
     **fit_kwargs
         Passed to the method's ``fit`` (``k``, ``init``, ``metric``, ``seed``, ``max_iter``,
-        ...). ``k`` is required.
+        ``covariance_type``, ...). ``k`` is required.
 
     Returns
     -------
@@ -188,11 +202,12 @@ class StepThrough:
 
     Parameters
     ----------
-    method : {"kmeans", "kmedoids", "gmm1d"}
+    method : {"kmeans", "kmedoids", "gmm1d", "gmm"}
     data : array_like
         The data ``result`` was fitted on.
     result : object
-        A fit result: anything with a ``history`` (tuple of ClusterStep / MixtureStep), and
+        A fit result: anything with a ``history`` (tuple of ClusterStep, MixtureStep or
+        GaussianMixtureStep, as the method makes), and
         optionally ``converged`` and ``n_iter``.
     datasets : dict, optional
         Named data sets for the live widget's dataset menu.
@@ -206,7 +221,7 @@ class StepThrough:
     data : ndarray
     result : object
         The fit shown now (the refit controls replace it).
-    frames : tuple of ClusterStep or MixtureStep
+    frames : tuple of ClusterStep, MixtureStep or GaussianMixtureStep
         ``result.history``.
     max_html_frames : int
         Longest history the HTML player embeds in full; a longer one shows its first
@@ -234,9 +249,12 @@ class StepThrough:
         history = getattr(result, "history", None)
         if not history:
             raise ValueError("result must have a non-empty history (a fit result's .history)")
-        want = MixtureStep if self.method == "gmm1d" else ClusterStep
+        want = _STEP_TYPES[self.method]
         if not all(isinstance(s, want) for s in history):
             raise TypeError(f"result.history of a {self.method} fit must hold {want.__name__}s")
+        if self.method == "gmm" and any(np.shape(s.means)[1:] != (2,) for s in history):
+            raise ValueError("a step-through of 'gmm' draws 2-D data: the means must have "
+                             "shape (k, 2)")
         self._original = (data, self.fit_kwargs.get("init"), self.fit_kwargs.get("k"))
         self._panels = {}  # panel name -> (Figure, Axes), made on first use
         self._backgrounds = {}  # panel name -> (signature, saved pixels)
@@ -263,7 +281,7 @@ class StepThrough:
     @property
     def metric(self):
         """Metric of the fit (``"l2"`` unless ``metric=`` was given); None for EM."""
-        if self.method == "gmm1d":
+        if self.method in ("gmm1d", "gmm"):
             return None
         return self.fit_kwargs.get("metric", "l2")
 
@@ -288,6 +306,9 @@ class StepThrough:
         box = ax.get_position()
         w, h = self.panel_px["state"]
         aspect = (box.height * h) / (box.width * w)
+        if self.method == "gmm":
+            return {"extent": plotting.gaussian_mixture_extent(self.data, history,
+                                                               aspect=aspect)}
         return {"extent": plotting.cluster_extent(self.data, [s.centers for s in history],
                                                   aspect=aspect)}
 
@@ -303,7 +324,8 @@ class StepThrough:
         return plotting.describe_step(history[i], history[i - 1] if i > 0 else None)
 
     def _things(self):
-        return {"kmeans": "centres", "kmedoids": "medoids", "gmm1d": "parameters"}[self.method]
+        return {"kmeans": "centres", "kmedoids": "medoids", "gmm1d": "parameters",
+                "gmm": "parameters"}[self.method]
 
     def done_text(self):
         """Why the history ends, in words that agree with the last half-step's title.
@@ -330,7 +352,8 @@ class StepThrough:
                 return f"Done: converged after {its}: {why}."
             return f"Done: stopped at max_iter after {its}; {why}: the fit is at a fixed point."
         if converged:
-            rule = ("the log-likelihood rose by less than tol per point" if self.method == "gmm1d"
+            rule = ("the log-likelihood rose by less than tol per point"
+                    if self.method in ("gmm1d", "gmm")
                     else "the objective fell by at most tol times its value")
             return f"Done: converged after {its}: {rule}."
         return f"Done: stopped at max_iter after {its}, before converging."
@@ -356,6 +379,13 @@ class StepThrough:
     def detail_text(self, i):
         """The numbers of half-step ``i`` the picture shows: cluster sizes, or the parameters."""
         step = self.result.history[i]
+        if isinstance(step, GaussianMixtureStep):
+            parts = []
+            for j, (w, m, c) in enumerate(zip(step.weights, step.means, step.covariances)):
+                major, minor, angle = plotting.covariance_ellipse_axes(c)
+                parts.append(f"{j}: w = {w:.2f}, \u03bc = ({m[0]:.2f}, {m[1]:.2f}), "
+                             f"\u03c3 = {major:.2f} and {minor:.2f} at {angle:.0f}\u00b0")
+            return "Parameters: " + "; ".join(parts)
         if isinstance(step, MixtureStep):
             return "Parameters: " + "; ".join(
                 f"{j}: w = {w:.2f}, \u03bc = {m:.2f}, \u03c3 = {sd:.2f}"
@@ -379,6 +409,8 @@ class StepThrough:
         step, previous = history[i], (history[i - 1] if i > 0 else None)
         if isinstance(step, MixtureStep):
             text = plotting.describe_mixture(step, self.data, previous)
+        elif isinstance(step, GaussianMixtureStep):
+            text = plotting.describe_gaussian_mixture(step, self.data, previous)
         else:
             text = plotting.describe_clusters(step, self.data, previous, self.metric)
         return f"{self.position_text(i)}. {text}"
@@ -429,6 +461,8 @@ class StepThrough:
             handles = plotting.objective_legend_handles(self.result.history)
         elif self.method == "gmm1d":
             return plotting.mixture_legend_entries(len(first.means), self.data.size >= 20)
+        elif self.method == "gmm":
+            handles = plotting.gaussian_mixture_legend_handles(moved=True)
         else:
             handles = plotting.cluster_legend_handles(medoids=self.method == "kmedoids",
                                                       moved=True)
@@ -441,7 +475,8 @@ class StepThrough:
         -------
         dict
             ``{"state": Figure, "objective": Figure}``: the state is
-            :func:`algos.plotting.plot_clusters` or :func:`~algos.plotting.plot_mixture`, the
+            :func:`algos.plotting.plot_clusters`, :func:`~algos.plotting.plot_mixture` or
+            :func:`~algos.plotting.plot_gaussian_mixture`, the
             objective :func:`~algos.plotting.plot_objective` up to half-step ``i``. The
             artists are replaced, the Axes (and their tick objects) are reused. Neither
             picture has a title: the caption says where the step is.
@@ -687,7 +722,8 @@ class StepThrough:
             "Reset" with a half-step slider (a row that wraps in a narrow notebook), the
             title, the two pictures (PNG images redrawn in place, side by side or stacked),
             the next step, the objective and the step's numbers as text, and refit controls:
-            k, initialisation, seed, metric (K-means and K-medoids) and dataset (when
+            k, initialisation, seed, metric (K-means and K-medoids), covariance type (2-D
+            EM) and dataset (when
             ``datasets`` was given).
         """
         if self._widget is None:
