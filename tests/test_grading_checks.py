@@ -129,6 +129,25 @@ def _reordered_m_step(x, resp):
     return means, sigmas, weights  # seed 000's MStep order
 
 
+def _pp(X, k, seed, power=2, first=None, greedy=False):
+    """k-means++ and its known mistakes: weights |d|^power, a fixed first row, or the farthest row."""
+    rng = np.random.default_rng(seed)
+    chosen = [int(rng.integers(len(X))) if first is None else first]
+    d2 = ((X - X[chosen[0]]) ** 2).sum(1)
+    for _ in range(k - 1):
+        w = np.sqrt(d2) ** power * (d2 > 0)
+        pick = int(np.argmax(d2)) if greedy else int(rng.choice(len(X), p=w / w.sum()))
+        chosen.append(pick)
+        d2 = np.minimum(d2, ((X - X[pick]) ** 2).sum(1))
+    return np.array(chosen)
+
+
+def _share():
+    from grading.checks.kmeans import _share_best
+
+    return _share_best()[0]
+
+
 def _mutating_e_step(X, centers):
     X -= 1
     return np.argmin(_sq(X + 1, centers), 1)
@@ -168,6 +187,20 @@ MISTAKES = {
                             "one value per point"),
     "nearest centre objective": ("kmeans-objective", {"my_objective": lambda X, l, C: _sq(X, C).min(1).sum()},
                                  "use its own centre"),
+    "k-means++ by distance": ("kmeans-plus-plus", {"my_kmeans_pp": lambda X, k, s: _pp(X, k, s, power=1)},
+                              "proportional to the distance"),
+    "k-means++ uniform": ("kmeans-plus-plus", {"my_kmeans_pp": lambda X, k, s: _pp(X, k, s, power=0)},
+                          "puts one start in each"),
+    "k-means++ first row 0": ("kmeans-plus-plus", {"my_kmeans_pp": lambda X, k, s: _pp(X, k, s, first=0)},
+                              "first row drawn uniformly"),
+    "k-means++ repeats": ("kmeans-plus-plus",
+                          {"my_kmeans_pp": lambda X, k, s: np.random.default_rng(s).integers(len(X), size=k)},
+                          "same row twice"),
+    "k-means++ farthest": ("kmeans-plus-plus", {"my_kmeans_pp": lambda X, k, s: _pp(X, k, s, greedy=True)},
+                           "came up with frequencies"),
+    "share as a percentage": ("kmeans-local-optima", {"share_best": 100 * _share()}, "percentage"),
+    "share of 30 seeds": ("kmeans-local-optima", {"share_best": 4 / 30}, "of the 100 runs"),
+    "share not a number": ("kmeans-local-optima", {"share_best": "8%"}, "one number"),
     "squared costs": ("kmedoids-tie", {"my_candidate_costs": lambda P, m: (_pairwise(P, m) ** 2).sum(1)},
                       "squared distances"),
     "wrong metric": ("kmedoids-tie", {"my_candidate_costs": lambda P, m: _pairwise(P, "l2").sum(1)},
