@@ -693,8 +693,8 @@ def test_cli_grades_seed_001_m_step_with_an_averaging_hint():
     assert "expected [[2, 3], [8.5, 9.5]]" in m_step
     assert "got [[6, 9], [17, 19]]" in m_step
     others = [ln for ln in lines if ln.startswith(("PASS", "FAIL", "PART")) and "kmeans-m-step" not in ln]
-    assert len(others) == 3 and all(ln.startswith("PASS  ") for ln in others)
-    assert lines[-2] == ("3 of 4 exercises pass: 5 of 8 points; 2 points more for written answers, "
+    assert len(others) == 5 and all(ln.startswith("PASS  ") for ln in others)
+    assert lines[-2] == ("5 of 6 exercises pass: 9 of 12 points; 4 points more for written answers, "
                          "which your teacher reads.")
     assert re.fullmatch(r"Seed \d+ \(--seed \d+ repeats this grading exactly\)\.", lines[-1])
     assert "Traceback" not in proc.stdout + proc.stderr
