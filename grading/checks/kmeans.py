@@ -1,18 +1,19 @@
 """Checks of the K-means chapter's exercises (``book/kmeans.ipynb``).
 
 Expected answers: seed constants on the homework data (worked out in the comments), hand-made
-ties, and ``algos.kmeans`` (the book's reference, held by the grader's process only) on the
-hidden random data.
+ties, ``algos.kmeans`` (the book's reference, held by the grader's process only) on the
+hidden random data, probabilities worked out by hand for the k-means++ start, and the
+chapter's eight-group data for the analysis of restarts.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import Part, calls, check, written
+from . import Case, Part, calls, check, written
 from ._common import (CLUSTERING_REFERENCES, SEED000_CENTERS, SEED000_X, SEED001_LABELS,
-                      SEED001_X, Failed, as_array, as_number, close, fmt, is_numeric, pairwise,
-                      random_labels)
+                      SEED001_X, Failed, as_array, as_number, close, describe, fmt, is_numeric,
+                      pairwise, random_labels)
 
 CHAPTER = "kmeans.ipynb"
 
@@ -28,7 +29,7 @@ def _judge_e_step(got, case):
     expected = np.asarray(expected)
     if is_numeric(got) and np.shape(got) == (n, k) and set(np.unique(np.asarray(got))) <= {0, 1}:
         raise Failed(f"my_e_step returned a ({n}, {k}) one-hot matrix ({case.where}), like "
-                     f"seed 001's E-step; return one label per point, shape ({n},) "
+                     f"the five-point homework's E_step (seed 001); return one label per point, shape ({n},) "
                      f"(np.argmin over the centres)")
     got = as_array("my_e_step", got, (n,), case, "one label per point")
     if np.array_equal(got, expected):
@@ -179,4 +180,156 @@ def kmeans_objective(rng):
     ]
 
 
-written("kmeans-local-optima", chapter=CHAPTER, points=2)
+written("kmeans-mean-minimises", chapter=CHAPTER, points=2)
+
+
+# --- the k-means++ start ------------------------------------------------------------------------
+
+#: x = 0, 1, 3 on a line, k = 2. The first pick is uniform (1/3 each); the second is drawn with
+#: probability proportional to the squared distance to the first: after 0 the weights of 1 and 3
+#: are 1 and 9, after 1 they are 1 (for 0) and 4 (for 3), after 3 they are 9 and 4.
+PP_LINE = np.array([[0.0], [1.0], [3.0]])
+PP_PAIRS = {(0, 1): 1 / 30, (0, 2): 9 / 30, (1, 0): 1 / 15, (1, 2): 4 / 15,
+            (2, 0): 9 / 39, (2, 1): 4 / 39}
+#: The same with plain (not squared) distances and with uniform picks: known mistakes.
+PP_PAIRS_DISTANCE = {(0, 1): 1 / 12, (0, 2): 3 / 12, (1, 0): 1 / 9, (1, 2): 2 / 9,
+                     (2, 0): 3 / 15, (2, 1): 2 / 15}
+PP_PAIRS_UNIFORM = dict.fromkeys(PP_PAIRS, 1 / 6)
+PP_SEEDS = 600
+#: Chi-square (5 degrees of freedom) above which the picks are refused: a correct k-means++
+#: exceeds it with probability about 1e-6, so a right answer fails about once in a million.
+PP_CHI2_LIMIT = 35.9
+
+
+def _indices(name, got, n, k, case):
+    """The result as k distinct integer row indices of an n-row X, or Failed."""
+    got = as_array(name, got, (k,), case, f"{k} row indices")
+    if not np.all(np.isfinite(got)) or not np.all(got == np.round(got)):
+        raise Failed(f"{name} should return whole-number row indices ({case.where}); it "
+                     f"returned {fmt(got)}")
+    idx = got.astype(int)
+    if idx.min() < 0 or idx.max() >= n:
+        raise Failed(f"{name} returned {fmt(idx)} ({case.where}): row indices of X go from 0 "
+                     f"to {n - 1}")
+    if len(set(idx.tolist())) < k:
+        raise Failed(f"{name} returned the same row twice, {fmt(idx)} ({case.where}): a chosen "
+                     f"row has squared distance 0 to the chosen rows, so it is never drawn again")
+    return idx
+
+
+def _judge_pp_valid(got, case):
+    _indices("my_kmeans_pp", got, len(case.args["X"]), case.args["k"], case)
+
+
+def _judge_pp_groups(got, case):
+    idx = _indices("my_kmeans_pp", got, len(case.args["X"]), case.args["k"], case)
+    groups = sorted((idx // case.expected).tolist())
+    if groups != list(range(case.args["k"])):
+        raise Failed(f"{case.where}: the {case.args['k']} groups are far apart, so k-means++ "
+                     f"puts one start in each (a group already chosen has tiny squared "
+                     f"distances); your picks {fmt(idx)} fall in groups {groups}")
+
+
+def _pp_distribution(seeds):
+    """A judge for each of ``seeds`` calls on PP_LINE; the last one judges the frequencies."""
+    counts = dict.fromkeys(PP_PAIRS, 0)
+
+    def judge(got, case):
+        idx = _indices("my_kmeans_pp", got, 3, 2, case)
+        counts[tuple(idx.tolist())] += 1
+        if case.args["seed"] != seeds[-1]:
+            return
+        n = sum(counts.values())
+        chi2 = sum((counts[p] - n * q) ** 2 / (n * q) for p, q in PP_PAIRS.items())
+        if chi2 <= PP_CHI2_LIMIT:
+            return
+
+        def fit(model):
+            return sum((counts[p] - n * q) ** 2 / (n * q) for p, q in model.items())
+
+        hint = ""
+        if fit(PP_PAIRS_DISTANCE) < PP_CHI2_LIMIT:
+            hint = ("; these look like probabilities proportional to the distance: k-means++ "
+                    "uses the squared distance")
+        elif fit(PP_PAIRS_UNIFORM) < PP_CHI2_LIMIT:
+            hint = "; these look like uniform picks: weight each row by its squared distance"
+        first = {i: sum(c for p, c in counts.items() if p[0] == i) / n for i in range(3)}
+        if max(first.values()) > 0.5:
+            hint += "; is the first row drawn uniformly?"
+        seen = ", ".join(f"{p}: {counts[p] / n:.3f}" for p in PP_PAIRS)
+        want = ", ".join(f"{p}: {q:.3f}" for p, q in PP_PAIRS.items())
+        raise Failed(f"on X = [[0], [1], [3]] with k = 2 over seeds 0 to {n - 1}, the pairs "
+                     f"(first, second) came up with frequencies {seen}; k-means++ gives them "
+                     f"probabilities {want}{hint}")
+
+    return judge
+
+
+@check("kmeans-plus-plus", chapter=CHAPTER, names=["my_kmeans_pp"], points=3,
+       references=CLUSTERING_REFERENCES)
+def kmeans_plus_plus(rng):
+    """``my_kmeans_pp(X, k, seed)``: row indices of a k-means++ start, judged by its properties
+    and by its distribution over many seeds (not by matching one random draw)."""
+    case = calls("my_kmeans_pp", _judge_pp_valid, "X", "k", "seed")
+    groups = calls("my_kmeans_pp", _judge_pp_groups, "X", "k", "seed")
+    seeds = list(range(PP_SEEDS))
+    line = calls("my_kmeans_pp", _pp_distribution(seeds), "X", "k", "seed")
+    m = 30  # points per group; groups 1000 apart, spread 1
+    far = np.concatenate([rng.normal(size=(m, 2)) + [1000.0 * g, 0.0] for g in range(4)])
+    valid = [case(f"random data ({n} points in {d}-D, k = {k}, seed {s})",
+                  rng.normal(size=(n, d)), k, s, show=False)
+             for n, d, k, s in [(50, 2, 5, 0), (20, 3, 20, 1), (7, 1, 1, 2)]]
+    return [
+        Part("valid, distinct row indices", 1, valid),
+        Part("one start in each of four far-apart groups", 1,
+             [groups(f"four groups of {m} points 1000 apart (k = 4, seed {s})", far, 4, s,
+                     expected=m, show=False) for s in range(10)]),
+        Part(f"the distribution of the picks over {PP_SEEDS} seeds", 1,
+             [line(f"X = [[0], [1], [3]], k = 2, seed {s}", PP_LINE, 2, s, show=False)
+              for s in seeds]),
+    ]
+
+
+# --- how many restarts? -------------------------------------------------------------------------
+
+def eight_groups():
+    """The chapter's ``X8``: eight tight groups in four pairs (``blobs`` with seed 1)."""
+    centers = np.array([[0, 0], [2.5, 0], [0, 6], [2.5, 6], [8, 0], [10.5, 0], [8, 6],
+                        [10.5, 6]], dtype=float)
+    noise = 0.5 * np.random.default_rng(1).standard_normal((8, 40, 2))
+    return (centers[:, None, :] + noise).reshape(-1, 2)
+
+
+def _share_best():
+    from algos import kmeans
+
+    J = np.array([kmeans.fit(eight_groups(), k=8, init="random", seed=s).objective
+                  for s in range(100)])
+    return float(np.mean(J <= J.min() + 0.1)), J
+
+
+def _judge_share_best(value, case):
+    expected, J = _share_best()
+    if not is_numeric(value) or np.ndim(value) != 0 or not np.isfinite(float(value)):
+        raise Failed(f"share_best should be one number, a fraction between 0 and 1; it is "
+                     f"{describe(value)}")
+    v = float(value)
+    if abs(v - expected) <= 0.005:
+        return
+    hint = ""
+    if abs(v - 100 * expected) <= 0.5:
+        hint = ("; that looks like a percentage (or a count of the 100 runs): give the "
+                "fraction, between 0 and 1")
+    elif any(abs(v - np.mean(J[:m] <= J[:m].min() + 0.1)) <= 0.005 for m in (10, 30, 50)):
+        hint = "; use the 100 seeds 0 to 99"
+    raise Failed(f"share_best = {v:.6g}, but {np.sum(J <= J.min() + 0.1)} of the 100 runs "
+                 f"(seeds 0 to 99 on X8) end within 0.1 of the smallest objective, "
+                 f"{J.min():.6g}{hint}")
+
+
+@check("kmeans-local-optima", chapter=CHAPTER, names=["share_best"], points=1, manual=2)
+def kmeans_local_optima(rng):
+    """``share_best``: the fraction of 100 random starts on the chapter's X8 that reach the
+    best objective; and a written explanation with the number of restarts (for the teacher)."""
+    return [Part("the chapter's eight groups", 1,
+                 [Case("the chapter's X8", {}, _judge_share_best, value="share_best")])]
