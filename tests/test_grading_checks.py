@@ -352,3 +352,45 @@ def test_scikit_learn_answers_pass(label):
     namespace = {name: answers.get(prefix + name, answers.get(name)) for name in CHECKS[label].names}
     for seed in SEEDS:
         assert check_locally(label, namespace, seed) == ("pass", ""), seed
+
+
+# --- nothing outside the answers of a student notebook passes an implement exercise (issue 14) ---
+
+def _implement_labels(nb):
+    from grading.markers import parse
+    return [ex.label for ex in parse(nb) if ex.kind == "implement" and ex.label in AUTOMATIC]
+
+
+IMPLEMENTING = [p for p in sorted((REPO / "book").glob("*.ipynb"))
+                if _implement_labels(json.loads(p.read_text(encoding="utf-8")))]
+
+
+@pytest.mark.parametrize("path", IMPLEMENTING, ids=[p.name for p in IMPLEMENTING])
+def test_no_function_outside_the_answers_passes_an_implement_exercise(path):
+    """Every function a student notebook defines outside its answer cells (the chapter's own
+    code, the self-checks) fails each implement exercise's check when given that exercise's
+    name: the chapter does not hand out the answer under another name."""
+    import ast
+
+    from grading import student_notebook
+    from grading.markers import parse
+
+    chapter = json.loads(path.read_text(encoding="utf-8"))
+    student = student_notebook(chapter, str(path))
+    answers = {i for ex in parse(student) for i in ex.solution_cells}
+    parsed = parse_notebook(student["cells"])
+    functions = [name for s in parsed.statements if s.cell not in answers
+                 for node in ast.parse(s.source).body if isinstance(node, ast.FunctionDef)
+                 for name in [node.name]]
+    assert functions, f"{path.name}: no function found outside the answers: is the parser broken?"
+    passing = []
+    for name in functions:
+        namespace = {}
+        for statement, source in slice_for(parsed, [name], len(parsed.statements)):
+            exec(compile("\n" * (statement.line - 1) + source, f"<cell {statement.cell + 1}>",
+                         "exec"), namespace)
+        for label in _implement_labels(chapter):
+            (wanted,) = CHECKS[label].names
+            if check_locally(label, {wanted: namespace[name]})[0] == "pass":
+                passing.append(f"{name} passes {label}")
+    assert not passing, f"{path.name}: {passing}"
