@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Case, Part, calls, check
+from . import Case, Part, calls, check, written
 from ._common import (CLUSTERING_REFERENCES, SEED000_X, Failed, as_array, as_indices, close,
                       describe, fmt, is_numeric, one_line, pairwise, random_labels)
 
@@ -209,4 +209,144 @@ def kmedoids_rules_differ(rng):
     return [
         Part("the two rules end with different medoids", 2, [case(_judge_differ)]),
         Part("with k = 3, as asked", 1, [case(lambda got, c: _judge_differ(got, c, k=3))]),
+    ]
+
+
+# --- an outsider is at most twice as good (derive) ------------------------------------------
+
+written("kmedoids-within-twice", chapter=CHAPTER, points=2)
+
+
+# --- how many copies break the medoid (analyse) ---------------------------------------------
+
+#: The chapter's far point and its group B: ``rng = np.random.default_rng(11)`` draws group A,
+#: then group B (section "K-means and K-medoids with far outliers").
+_FAR_POINT = np.array([17.0, 12.0])
+
+
+def _group_b():
+    rng = np.random.default_rng(11)
+    rng.normal([0.0, 0.0], 0.7, size=(30, 2))  # group A, drawn first
+    return rng.normal([5.0, 0.0], 0.7, size=(30, 2))
+
+
+def _medoid_is_a_copy(group, m):
+    """True when the medoid (l2, ties to the lowest row) of group + m copies is a copy."""
+    P = np.vstack([group, np.tile(_FAR_POINT, (m, 1))])
+    return int(np.argmin(pairwise(P, P, "l2").sum(axis=1))) >= len(group)
+
+
+def breakdown_copies_expected():
+    """The smallest number of copies of the far point that makes one of them the medoid."""
+    group = _group_b()
+    return next(m for m in range(1, 10 * len(group)) if _medoid_is_a_copy(group, m))
+
+
+def _judge_breakdown(got, case):
+    if isinstance(got, (bool, np.bool_)) or not is_numeric(got) or np.size(got) != 1:
+        raise Failed(f"breakdown_copies should be one whole number of copies; it is "
+                     f"{describe(got)}")
+    value = float(np.asarray(got, dtype=float).reshape(()))
+    if value != round(value):
+        raise Failed(f"breakdown_copies should be a whole number of copies; it is {value:g}")
+    m, expected = int(round(value)), case.expected
+    if m == expected:
+        return
+    if m == expected - 1:
+        hint = (f"; with {m} copies group B's best point still costs less (a tie goes to group "
+                f"B, whose rows come first)")
+    elif m == expected + 1:
+        hint = f"; {m - 1} copies already make a copy the medoid"
+    elif m < 1:
+        hint = "; count the copies, at least 1"
+    else:
+        hint = ""
+    raise Failed(f"with group B (30 points) and m copies of (17, 12), the medoid first becomes "
+                 f"a copy at m = {expected}; you gave {m}{hint}")
+
+
+@check("kmedoids-breakdown", chapter=CHAPTER, names=["breakdown_copies"], points=2, manual=1)
+def kmedoids_breakdown(rng):
+    """``breakdown_copies``: how many copies of a far point it takes to move the medoid of the
+    chapter's group B onto one of them (30: half the points); and a sentence comparing it with
+    the mean (for the teacher).
+    """
+    return [Part("the number of copies", 2,
+                 [Case("group B and copies of (17, 12)", {}, _judge_breakdown,
+                       value="breakdown_copies", expected=breakdown_copies_expected())])]
+
+
+# --- one PAM swap (extend) ------------------------------------------------------------------
+
+def _swap_costs(D, medoids):
+    """J of every single swap: {(position, row): J}, every point at its nearest medoid."""
+    out = {}
+    for p in range(len(medoids)):
+        for x in range(D.shape[0]):
+            if x in medoids:
+                continue
+            trial = medoids.copy()
+            trial[p] = x
+            out[p, x] = float(D[:, trial].min(axis=1).sum())
+    return out
+
+
+def _judge_swap(got, case):
+    X, medoids, metric = (case.args[a] for a in ("X", "medoids", "metric"))
+    medoids = np.asarray(medoids, dtype=int)
+    k, n = len(medoids), len(X)
+    got = as_indices("my_best_swap", got, (k,), case, "k row indices of X, the new medoids", n)
+    D = pairwise(X, X, metric)
+    J0 = float(D[:, medoids].min(axis=1).sum())
+    swaps = _swap_costs(D, medoids)
+    (p_best, x_best), J_best = min(swaps.items(), key=lambda item: item[1])
+    tol = 1e-9 * max(J0, 1.0)
+    improves = J_best < J0 - tol
+    changed = np.flatnonzero(got != medoids)
+    if len(set(got.tolist())) < k:
+        raise Failed(f"{case.where}: my_best_swap returned {fmt(got)}, with a row twice; the "
+                     f"k medoids are different rows")
+    if not improves:
+        if changed.size:
+            J_got = float(D[:, got].min(axis=1).sum())
+            raise Failed(f"{case.where}: no swap lowers J = {J0:.6g} (the best swap gives "
+                         f"{J_best:.6g}), so the medoids {fmt(medoids)} should come back "
+                         f"unchanged; yours, {fmt(got)}, give J = {J_got:.6g}")
+        return
+    if changed.size == 0:
+        raise Failed(f"{case.where}: a swap lowers J from {J0:.6g} to {J_best:.6g} (for "
+                     f"example row {x_best} in place of medoid {p_best}, row "
+                     f"{medoids[p_best]}); you returned the medoids unchanged")
+    if changed.size > 1:
+        raise Failed(f"{case.where}: one swap replaces one medoid, but you changed the "
+                     f"positions {fmt(changed)} of {fmt(medoids)} (got {fmt(got)}); keep every "
+                     f"other medoid at its position")
+    J_got = float(D[:, got].min(axis=1).sum())
+    if J_got <= J_best + tol:
+        return
+    raise Failed(f"{case.where}: the best swap gives J = {J_best:.6g} (row {x_best} in place "
+                 f"of medoid {p_best}); yours, {fmt(got)}, gives {J_got:.6g} with every point "
+                 f"at its nearest medoid. Did you reassign every point after the swap, and use "
+                 f"the plain {metric} distance?")
+
+
+@check("kmedoids-swap", chapter=CHAPTER, names=["my_best_swap"], points=3,
+       references=CLUSTERING_REFERENCES)
+def kmedoids_swap(rng):
+    """``my_best_swap(X, medoids, metric)``: the medoids after the best single PAM swap, or
+    the same medoids when no swap lowers J.
+    """
+    case = calls("my_best_swap", _judge_swap, "X", "medoids", "metric")
+    random = [case(f"random data ({n} points in 2-D, k = {k}, metric {metric!r})",
+                   rng.normal(size=(n, 2)) * 3, rng.choice(n, size=k, replace=False), metric,
+                   show=False)
+              for n, k, metric in [(30, 3, "l2"), (25, 2, "l1")]]
+    return [
+        # l1 from the homework's start (-5, 2), (0, -6): J = 17; (0, 0) in for (0, -6)
+        # gives 14 (the reversed-order optimum), every other swap 15 or more.
+        Part("the homework data", 1, [case("the seed data", SEED000_X, np.array([3, 0]), "l1")]),
+        # two tight pairs, one medoid in each: every swap ties (J = 2) or is worse.
+        Part("a local optimum", 1, [case("two pairs", np.array(
+            [[0.0, 0.0], [1.0, 0.0], [10.0, 0.0], [11.0, 0.0]]), np.array([0, 2]), "l2")]),
+        Part("hidden random data", 1, random),
     ]
