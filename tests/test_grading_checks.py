@@ -457,7 +457,9 @@ CHAPTERS_WITH_CHECKS = sorted(p for p in (REPO / "book").glob("*.ipynb")
                               if any(c.chapter == p.name for c in CHECKS.values()))
 
 
-BOILERPLATE = re.compile(r"\w+ = np\.(asarray|array|random\.default_rng)\(\w+(, dtype=\w+)?\)$")
+BOILERPLATE = re.compile(r"\w+ = np\.(asarray|array|random\.default_rng)\(\w+(, dtype=\w+)?\)$"
+                         # the members of cluster j: data access, not the answer
+                         r"|\w+ = np\.flatnonzero\(\w+ == \w+\)$")
 
 
 def _outside_answers(nb):
