@@ -17,13 +17,15 @@ the next case checks that no kernel is left: earlier cases once left every chapt
 running and every chapter restored in later cases' tabs, which slowed the last case until it
 timed out (issue 12). JupyterLab is stopped in the fixture teardown.
 
-The classroom test opens a chapter at a projector's 1024 x 768 and checks what a class sees:
+The classroom test opens a step-through notebook at a projector's 1024 x 768 and checks what a class sees:
 no "news" pop-up, internal folders hidden from the file browser, every control of the widget
 unobstructed and labelled in full, "Next step" working.
 
-Notebooks: one generated here (so the test runs before any chapter exists) plus every
-notebook in ``book/`` that calls ``step_through``. Nothing is skipped: a missing Chromium or a
-JupyterLab that does not start is a failure, on CI (``CI=true``) and everywhere else.
+Notebooks: small ones generated here, one per method the chapters' step-throughs use (a test
+checks that no chapter uses another), with data that fit in a second: the widget is the same
+as in the chapters, whose own cells nbval re-executes. Running whole chapters here again cost
+minutes of `make test`. Nothing is skipped: a missing Chromium or a JupyterLab that does not
+start is a failure, on CI (``CI=true``) and everywhere else.
 """
 
 from __future__ import annotations
@@ -53,23 +55,19 @@ GENERATED = "stepper_smoke.ipynb"
 SLOW = "stepper_slow.ipynb"
 START_TIMEOUT = 120  # s for JupyterLab to answer
 RUN_TIMEOUT = 600_000  # ms for "run all cells" to produce the widget (chapters run real fits)
-CLASSROOM_CHAPTER = "kmeans.ipynb"
+CLASSROOM_NOTEBOOK = GENERATED
 PROJECTOR = {"width": 1024, "height": 768}
 BUTTONS = ("Previous step", "Next step", "Play", "Reset")
 
 
-def chapter_notebooks():
-    """Notebooks in book/ that show a step-through (read at collection time)."""
-    found = []
+def chapter_methods():
+    """The methods the chapters' step-throughs use (read at collection time)."""
+    found = set()
     for path in sorted(BOOK.glob("*.ipynb")):
-        try:
-            nb = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            found.append(path.name)  # unreadable: let the test fail on it
-            continue
-        if any("step_through(" in "".join(c.get("source", "")) for c in nb.get("cells", [])
-               if c.get("cell_type") == "code"):
-            found.append(path.name)
+        for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
+            if cell.get("cell_type") == "code":
+                found |= set(re.findall(r"step_through\(\s*[\"'](\w+)[\"']",
+                                        "".join(cell.get("source", ""))))
     return found
 
 
@@ -88,6 +86,31 @@ def write_smoke_notebook(folder):
         '                              datasets={"blobs": X, "stretched": X2})\n'
         "assert player.result.converged and len(player.frames) >= 4\n"
         "player")
+
+
+#: One small notebook per method besides K-means (the smoke notebook's): the widget each
+#: chapter shows, on data that fit in a second. The chapters' own cells are nbval's job.
+METHOD_NOTEBOOKS = {
+    "kmedoids": BLOBS + 'player = stepper.step_through("kmedoids", X, k=3, init="k-means++",\n'
+                        '                              seed=0, metric="l1")\n',
+    "gmm1d": BLOBS + 'player = stepper.step_through("gmm1d", X[:, 0], k=2, seed=0, max_iter=10)\n',
+    "gmm": BLOBS + 'player = stepper.step_through("gmm", X, k=3, seed=0, max_iter=10)\n',
+}
+
+
+def method_notebook(method):
+    return f"stepper_{method}.ipynb"
+
+
+def write_method_notebooks(folder):
+    for method, code in METHOD_NOTEBOOKS.items():
+        write_notebook(folder / method_notebook(method), "import numpy as np\nfrom algos import stepper",
+                       code + "assert len(player.frames) >= 4\nplayer")
+
+
+def test_every_method_of_the_chapters_is_driven_in_jupyterlab():
+    """The chapters' step-throughs use only methods this module drives in JupyterLab."""
+    assert chapter_methods() <= {"kmeans", *METHOD_NOTEBOOKS}, chapter_methods()
 
 
 def write_slow_notebook(folder):
@@ -206,6 +229,7 @@ def lab(tmp_path_factory):
     shutil.copytree(BOOK, root, ignore=shutil.ignore_patterns(
         "_build", ".ipynb_checkpoints", "__pycache__", ".jupyter_cache"))
     write_smoke_notebook(root)
+    write_method_notebooks(root)
     write_slow_notebook(root)
     server = JupyterLab(root, base)
     try:
@@ -374,7 +398,7 @@ def wait_until_settled(page, widget, quiet_s=3.0, timeout_s=120.0):
     raise AssertionError(f"the widget did not settle in {timeout_s} s (last caption {last!r})")
 
 
-@pytest.mark.parametrize("notebook", [GENERATED, *chapter_notebooks()])
+@pytest.mark.parametrize("notebook", [GENERATED, *map(method_notebook, METHOD_NOTEBOOKS)])
 def test_next_step_redraws_in_jupyterlab(lab, browser_context, screenshot_dir, notebook):
     with lab_session(lab, browser_context, Path(notebook).stem, screenshot_dir) as page:
         widget, image = run_to_widget(page, lab, notebook)
@@ -443,10 +467,10 @@ def test_reset_while_playing_returns_to_the_start(lab, browser_context, screensh
 
 @pytest.fixture(scope="module")
 def classroom(lab, browser_context, screenshot_dir):
-    """`CLASSROOM_CHAPTER` run in JupyterLab at 1024 x 768, as a class sees it."""
+    """`CLASSROOM_NOTEBOOK` run in JupyterLab at 1024 x 768, as a class sees it."""
     with lab_session(lab, browser_context, "classroom_1024x768", screenshot_dir,
                      viewport=PROJECTOR) as page:
-        widget, image = run_to_widget(page, lab, CLASSROOM_CHAPTER)
+        widget, image = run_to_widget(page, lab, CLASSROOM_NOTEBOOK)
         yield page, widget, image
 
 
@@ -472,7 +496,7 @@ def test_classroom_file_browser_hides_internal_folders(classroom, lab):
     (lab.root / "algos" / "__pycache__").mkdir(exist_ok=True)  # the kernel's imports made it
     assert (lab.root / "_ext").is_dir()
     top = {item["name"] for item in lab.api("contents")["content"]}
-    assert "algos" in top and CLASSROOM_CHAPTER in top, top  # students read algos/
+    assert "algos" in top and CLASSROOM_NOTEBOOK in top, top  # students read algos/
     assert "_ext" not in top, top
     in_algos = {item["name"] for item in lab.api("contents/algos")["content"]}
     assert "kmeans.py" in in_algos and "__pycache__" not in in_algos, in_algos

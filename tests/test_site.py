@@ -256,7 +256,7 @@ def test_math_typesets_from_a_file_url(browser_context, built_site):
 
 def test_root_redirects_to_the_first_page(offline_page, site_url):
     offline_page.goto(site_url, wait_until="load")
-    offline_page.wait_for_url(re.compile(r".*/book/intro\.html$"), timeout=10000)
+    offline_page.wait_for_url(re.compile(r".*/book/intro\.html$"), timeout=60000)
     assert offline_page.locator("h1").first.inner_text().strip()
     assert offline_page.outside_requests == []
 
@@ -274,7 +274,7 @@ def test_sidebar_navigation(offline_page, site_url):
     assert hrefs == expected, f"sidebar links {sorted(hrefs)} != toc pages {sorted(expected)}"
     for text, href in reversed(targets):  # start far from the current page
         page.locator("nav.bd-docs-nav").get_by_role("link", name=text, exact=True).click()
-        page.wait_for_url(href.split("#")[0] + "*", timeout=10000)
+        page.wait_for_url(href.split("#")[0] + "*", timeout=60000)  # a chapter is MBs of figures
         assert urlsplit(page.url).path == urlsplit(href).path
         current = page.locator("nav.bd-docs-nav li.current > a").first.inner_text().strip()
         assert current == text, f"clicked {text!r}, sidebar marks {current!r} as current"
@@ -304,10 +304,10 @@ def test_search_box_leads_to_results(offline_page, site_url):
     page.goto(urljoin(site_url, "book/intro.html"), wait_until="load")
     page.keyboard.press("Control+k")
     box = page.locator("#pst-search-dialog input[type=search]")
-    box.wait_for(state="visible", timeout=10000)
+    box.wait_for(state="visible", timeout=60000)
     box.fill("homework")
     box.press("Enter")
-    page.wait_for_url("**/search.html?q=homework*", timeout=10000)
+    page.wait_for_url("**/search.html?q=homework*", timeout=60000)
     assert _search_results(page)
     assert page.outside_requests == [] and page.console_errors == []
 
