@@ -83,12 +83,19 @@ def test_chapter_was_run_once_top_to_bottom(name):
 
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_every_printed_number_is_asserted_in_its_cell(name):
+    """A cell that prints a number asserts it, in the cell itself or in the code cell right
+    after it when that one is a check hidden from the page (tagged ``remove-cell`` or
+    ``remove-input``): the page shows the computation, nbval still runs the check."""
+    cells = _load(name)["cells"]
+    code = [(i, c) for i, c in enumerate(cells) if c["cell_type"] == "code"]
     unasserted = []
-    for i, cell in enumerate(_load(name)["cells"]):
-        if cell["cell_type"] != "code":
+    for j, (i, cell) in enumerate(code):
+        if not re.search(r"\d", _printed_text(cell)) or "assert" in _source(cell):
             continue
-        if re.search(r"\d", _printed_text(cell)) and "assert" not in _source(cell):
-            unasserted.append(f"cell {i}: {_printed_text(cell)[:60]!r}")
+        after = code[j + 1][1] if j + 1 < len(code) else None
+        if after is not None and _hidden(after) and "assert" in _source(after):
+            continue
+        unasserted.append(f"cell {i}: {_printed_text(cell)[:60]!r}")
     assert not unasserted, f"{name} prints numbers no assert checks: {unasserted}"
 
 
@@ -105,3 +112,127 @@ def test_chapter_has_exercises_with_collapsed_solutions(name):
 def test_chapter_shows_a_step_through(name):
     sources = [_source(c) for c in _load(name)["cells"] if c["cell_type"] == "code"]
     assert any("step_through(" in s for s in sources), f"{name} has no step-through"
+
+
+# ---------------------------------------------------------------- issues 14, 15 and 16
+#
+# The chapters' reading rules. A chapter not yet rewritten to them is listed in PENDING and its
+# tests are expected to fail (strictly: one that passes must leave the list).
+
+PENDING = {"kmeans", "kmedoids", "gmm_em"}
+KINDS = ("implement", "derive", "extend", "analyse")
+#: Characters a code line may have: a code block of the 1280 px page holds 77.
+CODE_COLUMNS = 77
+#: Assert lines a reader may see on a page (the rest are checks, hidden with remove-* tags).
+ASSERTS_IN_VIEW = 5
+BADGES = {"core": "{bdg-primary}`core`", "going further": "{bdg-secondary}`going further`"}
+DRAWING = re.compile(r"^\s*(?:\w+\s*=\s*)?(?:ax|axes|axs|fig|plt)\b[\w\[\]., ]*\.\w+\(")
+
+
+def _chapter_params():
+    return [pytest.param(name, marks=pytest.mark.xfail(
+        strict=True, reason="chapter not yet rewritten (issues 14-16)"))
+        if name in PENDING else name for name in CHAPTERS]
+
+
+def _tags(cell):
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def _hidden(cell):
+    """Code of this cell is not on the page (it still runs)."""
+    return bool({"remove-cell", "remove-input"} & _tags(cell))
+
+
+def _visible_code(nb):
+    return [(i, c) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and not _hidden(c)]
+
+
+def _exercises(nb):
+    """(label, classes, statement) of every exercise directive, in order."""
+    found = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for m in re.finditer(r"^(`{3,}|:{3,})\{exercise\}[^\n]*\n(.*?)^\1\s*$", _source(cell),
+                             flags=re.M | re.S):
+            body = m.group(2)
+            label = re.search(r"^:label:\s*(\S+)", body, flags=re.M)
+            classes = re.search(r"^:class:\s*(.+)$", body, flags=re.M)
+            found.append((label.group(1) if label else None,
+                          classes.group(1).split() if classes else [], body))
+    return found
+
+
+@pytest.mark.parametrize("name", _chapter_params())
+def test_chapter_opens_with_learning_objectives(name):
+    cells = _load(name)["cells"][:3]
+    text = "\n".join(_source(c) for c in cells if c["cell_type"] == "markdown")
+    m = re.search(r"^(`{3,}|:{3,})\{admonition\} Learning objectives\s*\n(.*?)^\1\s*$", text,
+                  flags=re.M | re.S)
+    assert m, f"{name}: no 'Learning objectives' admonition in the first cells"
+    items = re.findall(r"^\s*[-*]\s+\S", m.group(2), flags=re.M)
+    assert len(items) >= 3, f"{name}: {len(items)} learning objectives, expected at least 3"
+
+
+@pytest.mark.parametrize("name", _chapter_params())
+def test_every_section_says_core_or_going_further(name):
+    """Each ``##`` section carries a badge on the line after its heading, so a teacher sees
+    which sections make the 90-minute lesson (issue 16)."""
+    unmarked, kinds = [], set()
+    for cell in _load(name)["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        lines = _source(cell).splitlines()
+        for k, line in enumerate(lines):
+            if not line.startswith("## ") or line[3:].strip() in ("Summary", "Exercises"):
+                continue
+            after = next((l.strip() for l in lines[k + 1:] if l.strip()), "")
+            kind = next((kind for kind, badge in BADGES.items() if after.startswith(badge)), None)
+            if kind is None:
+                unmarked.append(line)
+            kinds.add(kind)
+    assert not unmarked, f"{name}: sections without a core/going-further badge: {unmarked}"
+    assert "core" in kinds, f"{name}: no core section"
+
+
+@pytest.mark.parametrize("name", _chapter_params())
+def test_exercises_climb_the_ladder(name):
+    exercises = _exercises(_load(name))
+    assert len(exercises) >= 6, f"{name}: {len(exercises)} exercises, expected at least 6"
+    problems = []
+    for label, classes, body in exercises:
+        kinds = [c for c in classes if c in KINDS]
+        if label is None or len(kinds) != 1:
+            problems.append(f"{label}: needs a :label: and one :class: of {KINDS}, has {classes}")
+        if not re.search(r"\*About \d+ minutes\.\*", body):
+            problems.append(f"{label}: no '*About N minutes.*' line in the statement")
+    assert not problems, f"{name}: " + "; ".join(problems)
+    present = {c for _, classes, _ in exercises for c in classes}
+    assert set(KINDS) <= present, f"{name}: kinds present {sorted(present & set(KINDS))}"
+
+
+@pytest.mark.parametrize("name", _chapter_params())
+def test_checks_are_off_the_page(name):
+    """Most asserts exist for the tests: nbval runs them, the reader does not see them."""
+    shown = [f"cell {i}: {line.strip()[:50]}" for i, c in _visible_code(_load(name))
+             for line in _source(c).splitlines()
+             if re.match(r"\s*(assert\b|np\.testing\.assert)", line)]
+    assert len(shown) <= ASSERTS_IN_VIEW, f"{name}: {len(shown)} asserts on the page: {shown[:8]}"
+
+
+@pytest.mark.parametrize("name", _chapter_params())
+def test_drawing_code_is_folded(name):
+    """A cell with more than two lines of matplotlib calls is folded (``hide-input``): the
+    reader sees the algorithm and the data, and opens the drawing code if they want it."""
+    unfolded = [f"cell {i}" for i, c in _visible_code(_load(name))
+                if "hide-input" not in _tags(c)
+                and sum(bool(DRAWING.match(l)) for l in _source(c).splitlines()) > 2]
+    assert not unfolded, f"{name}: drawing code in view: {unfolded}"
+
+
+@pytest.mark.parametrize("name", _chapter_params())
+def test_code_lines_fit_the_column(name):
+    long = [f"cell {i}: {len(line)} chars" for i, c in _visible_code(_load(name))
+            for line in _source(c).splitlines() if len(line) > CODE_COLUMNS]
+    assert not long, f"{name}: {len(long)} code lines wider than {CODE_COLUMNS}: {long[:8]}"

@@ -29,8 +29,8 @@ What a notebook reads is found statically, and errs on the side of reading more:
   to a module or package in the notebook's folder (the kernel's working directory, hence
   ``sys.path[0]``), followed through those modules' own imports, relative ones included. An
   imported package brings every non-Python file in its folder (e.g. the step-through player's
-  ``_player.css``/``_player.js``), but not its sub-packages that nothing imports (the grader in
-  ``algos/homework`` does not re-execute the chapters);
+  ``_player.css``/``_player.js``), but not its sub-packages that nothing imports; and never
+  the build's own folder ``_ext``, whose site files the website loads, not the notebook);
 * data files: any other file under the notebook's folder (not a page, not Python) whose name
   occurs in the code cells or in the local modules they import; and every file under a folder
   (e.g. ``data``) whose path occurs as a quoted string or path component there, e.g.
@@ -68,8 +68,11 @@ METADATA_KEY = "execution_inputs"
 VERSIONS_KEPT = 4
 #: Page sources and Python files are never data (Python files count only when imported).
 NOT_DATA = {".ipynb", ".md", ".rst", ".py", ".pyc"}
-#: Folders never searched for inputs.
-SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", "_build", "node_modules", ".jupyter_cache"}
+#: Folders never searched for inputs: caches, the build's output, and the build's own extensions
+#: and site files (``_ext``), which the website loads and a notebook never reads (a module's
+#: docstring that names ``book/_ext/static/...`` must not make every chapter depend on them).
+SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", "_build", "node_modules", ".jupyter_cache",
+             "_ext"}
 
 
 def _skipped(path: Path) -> bool:
