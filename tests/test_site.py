@@ -691,11 +691,16 @@ def test_figures_get_alt_text_and_numbered_captions_on_a_mini_book(tmp_path):
 
 
 
-@pytest.mark.xfail(strict=True, reason="chapters not converted yet (issue 19)")
-@pytest.mark.parametrize("page", CHAPTER_PAGES)
+#: Chapter pages whose figures are not yet converted (issue 19): expected to fail, strictly.
+FIGURES_PENDING = {"book/kmeans.html", "book/kmedoids.html", "book/gmm_em.html"}
+
+
+@pytest.mark.parametrize("page", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="figures not converted (issue 19)"))
+    if p in FIGURES_PENDING else p for p in CHAPTER_PAGES])
 def test_chapter_figures_have_alt_text_and_cited_numbered_captions(built_site, page):
     """Every figure of a chapter: a real text alternative, a numbered caption, cited in the
-    text (issue 19). The lead removes the xfail mark when the chapters are converted."""
+    text (issue 19). A converted chapter leaves FIGURES_PENDING."""
     html = (built_site / page).read_text(encoding="utf-8")
     problems = figure_problems(html)
     assert problems == [], f"{page}: {len(problems)} problem(s):\n" + "\n".join(problems)
