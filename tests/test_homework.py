@@ -46,7 +46,8 @@ ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BRIEF_EXERCISES = {
     "kmeans.ipynb": {"kmeans-e-step", "kmeans-m-step", "kmeans-objective", "kmeans-local-optima"},
     "kmedoids.ipynb": {"kmedoids-update", "kmedoids-tie", "kmedoids-rules-differ"},
-    "gmm_em.ipynb": {"gmm-log-likelihood", "gmm-e-step", "gmm-m-step", "gmm-responsibilities"},
+    "gmm_em.ipynb": {"gmm-log-likelihood", "gmm-e-step", "gmm-m-step", "gmm-responsibilities",
+                     "gmm-far-point", "gmm-derive-sigma", "gmm-em-floor"},
 }
 SOLUTION_FIXTURES = {chapter: FIXTURES / f"solution_{chapter}" for chapter in BRIEF_EXERCISES}
 SUM_M_STEP = FIXTURES / "kmeans_sum_m_step.ipynb"
