@@ -48,7 +48,8 @@ BRIEF_EXERCISES = {
                      "kmeans-plus-plus", "kmeans-local-optima"},
     "kmedoids.ipynb": {"kmedoids-update", "kmedoids-tie", "kmedoids-rules-differ",
                        "kmedoids-within-twice", "kmedoids-breakdown", "kmedoids-swap"},
-    "gmm_em.ipynb": {"gmm-log-likelihood", "gmm-e-step", "gmm-m-step", "gmm-responsibilities"},
+    "gmm_em.ipynb": {"gmm-log-likelihood", "gmm-e-step", "gmm-m-step", "gmm-responsibilities",
+                     "gmm-far-point", "gmm-derive-sigma", "gmm-em-floor"},
     "gmm_2d.ipynb": {"gmm2d-log-density", "gmm2d-sample", "gmm2d-m-step", "gmm2d-tied",
                      "gmm2d-derive-covariance", "gmm2d-restarts", "gmm2d-penguin-bills"},
 }

@@ -567,3 +567,20 @@ def test_gallery_for_people_to_look_at(screenshot_dir):
         path = screenshot_dir / f"plotting_{name}.png"
         path.write_bytes(base64.b64decode(data_["image/png"]))
         assert path.stat().st_size > 10_000
+
+
+def test_mixture_legend_names_the_responsibilities_only_where_the_band_shows_them():
+    """The "init" step draws the points as a grey rug, not responsibilities: its legend has no
+    responsibilities entry (issue 15: legends match what is drawn); a later step's does."""
+    from algos import gmm1d, plotting
+
+    fit = gmm1d.fit([-1.0, 0.0, 4.0, 5.0, 6.0], k=2, init=([.5, .5], [6., 7.], [1., 2.]),
+                    max_iter=1)
+    labels = {}
+    for step in (fit.history[0], fit.history[1]):
+        fig, ax = plotting.figure(height=330)
+        plotting.plot_mixture(step, [-1.0, 0.0, 4.0, 5.0, 6.0], ax=ax)
+        labels[step.kind] = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels["init"] == ["0: $w$=0.50, $\\mu$=6.00, $\\sigma$=1.00",
+                              "1: $w$=0.50, $\\mu$=7.00, $\\sigma$=2.00", "mixture"]
+    assert labels["E"][:3] == labels["init"] and labels["E"][3] == "responsibilities $r_{nk}$"

@@ -693,7 +693,7 @@ def test_figures_get_alt_text_and_numbered_captions_on_a_mini_book(tmp_path):
 
 
 #: Chapter pages whose figures are not yet converted (issue 19): expected to fail, strictly.
-FIGURES_PENDING = {"book/gmm_em.html"}
+FIGURES_PENDING: set[str] = set()
 
 
 @pytest.mark.parametrize("page", [

@@ -1180,9 +1180,12 @@ def plot_mixture(step, x, *, ax=None, previous=None, title=None, xlim=None, ymax
     ax.set_ylabel("density")
     set_title(ax, describe_step(step, previous) if title is None else title)
     if legend:
-        handles, labels = mixture_legend_entries(k, histogram)
-        handles[-2 - k:-1] = lines  # the entries with the parameters
-        labels[-2 - k:-1] = [ln.get_label() for ln in lines]
+        # the band's entry only when the band shows responsibilities (not the "init" rug)
+        has_band = step.resp is not None
+        handles, labels = mixture_legend_entries(k, histogram, with_band=has_band)
+        end = len(handles) - has_band
+        handles[end - k - 1:end] = lines  # the entries with the parameters
+        labels[end - k - 1:end] = [ln.get_label() for ln in lines]
         legend_below(ax, handles, labels=labels, ncol=2, handler_map=LEGEND_HANDLERS)
     describe(ax, describe_mixture(step, x, previous))
     return ax

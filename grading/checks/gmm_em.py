@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from . import Case, Part, calls, check
+from . import Case, Part, calls, check, written
 from ._common import (GMM_INIT, GMM_X, MIXTURE_REFERENCES, PRINT_ATOL, Failed, as_array,
                       as_number, close, densities, describe, fmt, is_numeric, random_mixture)
 
@@ -235,3 +235,155 @@ def gmm_responsibilities(rng):
     """
     return [Part("the homework data", 1, [Case("the seed data", {}, _judge_most_uncertain,
                                                value="most_uncertain")])]
+
+
+# --- where dividing densities breaks ----------------------------------------------------------------
+
+def _first_nan_x():
+    """The smallest whole x > 6 whose responsibilities by division are 0/0 under seed 000's start
+    (both weighted densities underflow to 0): 85, set by the wide component 1."""
+    w, mu, s = GMM_INIT
+    with np.errstate(all="ignore"):
+        for x in range(7, 1000):
+            if not (densities(np.array([float(x)]), mu, s) * w).sum() > 0:
+                return x
+    raise AssertionError("no underflow below 1000")  # pragma: no cover
+
+
+def _judge_first_nan_x(value, case):
+    expected = _first_nan_x()
+    ok = is_numeric(value) and np.ndim(value) == 0
+    if ok:
+        number = float(np.asarray(value, dtype=float))
+        ok = np.isfinite(number) and number == int(number)
+    if not ok:
+        raise Failed(f"first_nan_x should be a whole number (the first x of your loop that gives "
+                     f"nan); it is {describe(value)}")
+    v = int(number)
+    if v == expected:
+        return
+    w, mu, s = GMM_INIT
+    with np.errstate(all="ignore"):
+        dens = densities(np.array([float(v)]), mu, s)[0] * w
+    if v < expected:
+        hint = (f"at x = {v} the weighted densities are {fmt(dens)}: component 1 is still "
+                f"above 0, so the division gives numbers, not nan")
+        if dens[0] == 0:
+            hint += "; one density underflowing is not enough, both must"
+    else:
+        hint = (f"x = {v} gives nan, but a smaller whole number already does; stop your loop at "
+                f"the first nan")
+    raise Failed(f"first_nan_x = {v}: {hint}")
+
+
+@check("gmm-far-point", chapter=CHAPTER, names=["first_nan_x"], points=1, manual=1)
+def gmm_far_point(rng):
+    """``first_nan_x``: the smallest whole x > 6 for which the homework's density-dividing E-step
+    gives nan under seed 000's start; and a sentence on which component decides it (for the
+    teacher).
+    """
+    return [Part("the homework start", 1, [Case("the homework start", {}, _judge_first_nan_x,
+                                                 value="first_nan_x")])]
+
+
+# --- deriving the M-step for the variance -----------------------------------------------------------
+
+written("gmm-derive-sigma", chapter=CHAPTER, points=2)
+
+
+# --- EM with a variance floor ---------------------------------------------------------------------
+
+def _em(x, init, n_iter, min_sigma, floor_start=True):
+    """``n_iter`` EM iterations with the sigmas floored after every M-step (and at the start)."""
+    from algos import gmm1d
+
+    w, mu, s = (np.asarray(p, dtype=float) for p in init)
+    if floor_start:
+        s = np.maximum(s, min_sigma)
+    for _ in range(n_iter):
+        resp = gmm1d.e_step(x, w, mu, s)
+        w, mu, s = gmm1d.m_step(x, resp, min_sigma=min_sigma, previous=(w, mu, s))
+    return w, mu, s
+
+
+def _judge_em(got, case):
+    from algos import gmm1d
+
+    x, init, n_iter, floor = (case.args[a] for a in ("x", "init", "n_iter", "min_sigma"))
+    k = len(init[0])
+    fit = gmm1d.fit(x, k=k, init=tuple(init), max_iter=n_iter, tol=0, min_sigma=floor)
+    expected = [fit.weights, fit.means, fit.sigmas]
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        raise Failed(f"my_em should return three arrays (weights, means, sigmas); it returned "
+                     f"{describe(got)} ({case.where})")
+    got = [as_array("my_em", p, (k,), case, f"{name}, one per component")
+           for p, name in zip(got, _PARAMS)]
+    if all(close(g, e, rtol=1e-6, atol=1e-8) for g, e in zip(got, expected)):
+        return
+    for order in itertools.permutations(range(3)):
+        if order != (0, 1, 2) and all(close(got[i], expected[o], rtol=1e-6, atol=1e-8)
+                                      for i, o in enumerate(order)):
+            names = ", ".join(_PARAMS[o] for o in order)
+            raise Failed(f"{case.where}: you returned ({names}); return them in the order "
+                         f"(weights, means, sigmas)")
+    hint = ""
+    with np.errstate(all="ignore"):
+        finite = all(np.isfinite(g).all() for g in got)
+        unfloored_start = _em(x, init, n_iter, floor, floor_start=False)
+        if min(init[2]) < floor and (not finite or all(
+                close(g, e, rtol=1e-6, atol=1e-8) for g, e in zip(got, unfloored_start))):
+            hint = (f"; a starting sigma ({fmt(init[2])}) is below min_sigma = {floor:g}: raise it "
+                    f"before the first E-step too")
+        elif not finite or np.min(got[2]) < floor * (1 - 1e-9):
+            hint = (f"; a sigma is below min_sigma = {floor:g} (or not a number): raise every "
+                    f"sigma below the floor to it after each M-step")
+        else:
+            for other in (n_iter - 1, n_iter + 1):
+                if other >= 0 and all(close(g, e, rtol=1e-6, atol=1e-8)
+                                      for g, e in zip(got, _em(x, init, other, floor))):
+                    hint = (f"; your result is what {other} iterations give: run exactly "
+                            f"n_iter = {n_iter} iterations, each an E-step then an M-step")
+                    break
+    wrong = [i for i in range(3) if not close(got[i], expected[i], rtol=1e-6, atol=1e-8)]
+    details = ", ".join(f"{_PARAMS[i]} {fmt(expected[i])} but yours are {fmt(got[i])}"
+                        for i in wrong)
+    raise Failed(f"{case.where}, after {n_iter} iterations: expected {details}{hint}")
+
+
+def _collapse_data(rng, n):
+    """``n`` standard normal points and one lone point well to their right."""
+    x = rng.normal(0.0, 1.0, n)
+    return np.append(x, round(float(x.max()) + 3.0, 3))
+
+
+@check("gmm-em-floor", chapter=CHAPTER, names=["my_em"], points=4,
+       references=MIXTURE_REFERENCES)
+def gmm_em_floor(rng):
+    """``my_em(x, init, n_iter, min_sigma)``: ``n_iter`` EM iterations with every sigma floored
+    at the start and after every M-step; returns ``(weights, means, sigmas)``.
+    """
+    case = calls("my_em", _judge_em, "x", "init", "n_iter", "min_sigma")
+    w, mu, s = GMM_INIT
+    # A lone point: the component started on it collapses onto the floor (seed 1 of the chapter
+    # has the same story with 40 points).
+    x_lone = _collapse_data(np.random.default_rng(11), 25)
+    lone_init = (np.array([0.5, 0.5]), np.array([0.0, x_lone[-1]]), np.array([1.0, 1.0]))
+    # A start below the floor: unfloored, the narrow component holds no point at the first
+    # E-step, and the run goes elsewhere.
+    low_init = (np.array([0.5, 0.5]), np.array([0.0, 4.5]), np.array([1.0, 1e-3]))
+    random = []
+    for n, k in [(60, 3), (40, 2)]:
+        x, weights, means, sigmas = random_mixture(rng, n, k)
+        init = (np.full(k, 1.0 / k), np.sort(rng.choice(x, k, replace=False)),
+                np.full(k, float(x.std())))
+        random.append(case(f"random data ({n} points, k = {k})", x, init, 15, 0.05, show=False))
+    return [
+        Part("the homework data", 1, [case("the seed data and its start", GMM_X,
+                                           (w, mu, s), 10, 1e-6)]),
+        Part("a component collapsing onto a lone point", 1, [
+            case("25 points and a lone point, a start on it", x_lone, lone_init, 25, 0.02,
+                 show=False)]),
+        Part("a start below the floor", 1, [case("the seed data, a starting sigma below the "
+                                                  "floor", GMM_X, low_init, 5, 0.3)]),
+        Part("hidden random data", 1, random),
+    ]
