@@ -263,3 +263,35 @@ def test_homework_page_lists_the_exercises(name, built_site):
         assert points.startswith(f"{check.manual:g} written" if check.written
                                  else f"{check.points:g} automatic"), (label, points)
         assert "not given" not in (kind, time), f"{label}: the page shows no kind or no time"
+
+
+def _core_sections(name):
+    """Headings of the chapter's ``##`` sections marked core, in order."""
+    core = []
+    for cell in _load(name)["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        lines = _source(cell).splitlines()
+        for k, line in enumerate(lines):
+            if line.startswith("## "):
+                after = next((l.strip() for l in lines[k + 1:] if l.strip()), "")
+                if after.startswith(BADGES["core"]):
+                    core.append(line[3:].strip())
+    return core
+
+
+@pytest.mark.parametrize("name", _chapter_params())
+def test_teaching_page_plans_a_90_minute_lesson_of_the_core_sections(name):
+    """The teachers' page has a section for the chapter whose lesson plan lists exactly the
+    chapter's core sections, in order, and ends at 90 minutes (issue 16)."""
+    page = (ROOT / "book" / "teaching.md").read_text(encoding="utf-8")
+    sections = re.split(r"^## ", page, flags=re.M)
+    mine = [s for s in sections if f"{{doc}}`{name}`" in s.split("\n| Minutes", 1)[0]
+            and "| Minutes |" in s]
+    assert len(mine) == 1, f"teaching.md: {len(mine)} lesson plans link {{doc}}`{name}`"
+    rows = re.findall(r"^\| (\d+)–(\d+) \| (.+?) \|", mine[0], flags=re.M)
+    planned = [h.strip() for _, _, cell in rows for h in cell.split(";")]
+    assert planned == _core_sections(name), (planned, _core_sections(name))
+    minutes = [(int(a), int(b)) for a, b, _ in rows]
+    assert minutes[0][0] == 0 and minutes[-1][1] == 90, minutes
+    assert all(b == c for (_, b), (c, _) in zip(minutes, minutes[1:])), f"gaps: {minutes}"
