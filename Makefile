@@ -8,9 +8,12 @@
 #                  overwrite notebooks someone has edited)
 #   make grade NB=path/to/notebook.ipynb   grade a student's notebook (TIMEOUT=s per cell)
 #   make clean     remove _build/ (site, execution cache, student notebooks) and test caches
+#   make mutate    mutation testing of the algorithm modules (slow; not part of `make test`):
+#                  per-module scores in _build/mutation/scores.md. MUTANTS='algos.gmm1d.*'
+#                  re-tests only the matching mutants and keeps the other results
 
 # The top level has a folder named book/: without .PHONY, `make book` would do nothing.
-.PHONY: book test serve lab student grade clean
+.PHONY: book test serve lab student grade clean mutate
 
 PYTHON ?= python3
 VENV   := .venv
@@ -66,6 +69,22 @@ endif
 
 grade: $(STAMP)
 	PYTHONPATH=book $(PY) -m algos.homework grade "$(NB)" $(if $(TIMEOUT),--timeout $(TIMEOUT))
+
+# mutmut runs in _build/mutation, where algos/ and tests/ link to book/algos and tests/ (see
+# pyproject's [tool.mutmut]); it keeps its results in mutants/ there.
+MUTATION := _build/mutation
+MUTATE_JOBS ?= 2
+mutate: $(STAMP)
+	@mkdir -p $(MUTATION)
+	ln -sfn ../../book/algos $(MUTATION)/algos
+	ln -sfn ../../tests $(MUTATION)/tests
+	ln -sfn ../../pyproject.toml $(MUTATION)/pyproject.toml
+	$(if $(MUTANTS),,rm -rf $(MUTATION)/mutants)
+	cd $(MUTATION) && start=$$(date +%s) && \
+		env -u PYTHONPATH -u MPLBACKEND OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(CURDIR)/$(VENV)/bin/mutmut run --max-children $(MUTATE_JOBS) $(foreach m,$(MUTANTS),'$(m)') && \
+		echo "mutation run: $$(( $$(date +%s) - start )) s wall time on $$(nproc) cores"
+	cd $(MUTATION) && $(CURDIR)/$(PY) $(CURDIR)/tests/mutation/scores.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
