@@ -97,3 +97,34 @@ def test_m_step_refuses_previous_of_another_length():
     resp = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     with pytest.raises(ValueError, match="weights must have length k=2"):
         gmm1d.m_step(x, resp, previous=([0.2, 0.3, 0.5], [0.0, 1.0, 2.0], [1.0, 1.0, 1.0]))
+
+
+# --------------------------------------------------------------------------- fit's defaults
+
+
+def test_defaults_max_iter_100_and_converged_false_when_it_runs_out():
+    # tol=0 never stops early, so the default max_iter (100, as documented) is what ends it.
+    res = gmm1d.fit(np.array([-1.0, 0.0, 4.0, 5.0, 6.0]), k=2, init=([0.5, 0.5], [6.0, 7.0], [1.0, 2.0]), tol=0)
+    assert res.n_iter == 100 and len(res.history) == 201
+    assert res.converged is False
+
+
+def test_min_sigma_of_the_wrong_type_is_named_in_the_error():
+    with pytest.raises(TypeError, match="min_sigma must be a positive number or None, got str"):
+        gmm1d.fit(np.array([0.0, 1.0, 2.0]), k=1, min_sigma="0.1")
+
+
+def test_a_standardised_distance_beyond_the_float_range_is_clipped_silently():
+    # (1e100 - 0) / 1e-250 overflows to inf before it is clipped at 1e150 (the other
+    # component's 1e100 / 1e-100 does not): the row must still split evenly between the two
+    # (both terms are -5e299 to rounding; the constants are below it) with no overflow
+    # warning, and the point at 0 keep its exact value.
+    w, m, s = [0.5, 0.5], [0.0, 1.0], [1e-250, 1e-100]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resp = gmm1d.e_step([1e100, 0.0], w, m, s)
+        ll = gmm1d.log_likelihood([1e100, 0.0], w, m, s)
+    np.testing.assert_array_equal(resp[0], [0.5, 0.5])
+    # the point at 0 is on the first mean and 1e100 sd from the second: odds exp(-5e199) = 0
+    np.testing.assert_array_equal(resp[1], [1.0, 0.0])
+    assert ll == pytest.approx(-5e299 + log_term(0.0, 0.5, 0.0, 1e-250), rel=1e-12)

@@ -15,6 +15,7 @@ LABELS = np.array([0, 0, 1, 1])
 x = np.array([-1.0, 0.0, 4.0, 5.0, 6.0])
 W, M, S = [0.5, 0.5], [0.0, 5.0], [1.0, 1.0]
 RESP = gmm1d.e_step(x, W, M, S)
+_, STATE = kmeans.e_step_bounded(X, C)  # Hamerly bounds of X for the two centres C
 
 with_nan = X.copy()
 with_nan[1, 1] = np.nan
@@ -83,7 +84,14 @@ CASES = [
     ("previous-kmedoids", lambda: kmedoids.m_step(X, LABELS, 2, previous=[0, 7]), ValueError, "previous"),
     ("medoids-range", lambda: kmedoids.e_step(X, [0, 4]), ValueError, "medoids"),
     ("medoids-shape", lambda: kmedoids.objective(X, LABELS, np.zeros((2, 3))), ValueError, "medoids"),
-    ("state", lambda: kmeans.e_step_bounded(X, C, state=np.zeros(4)), TypeError, "state"),
+    ("state", lambda: kmeans.e_step_bounded(X, C, state=np.zeros(4)), TypeError,
+     "state must be None or the HamerlyState returned by a previous call"),
+    ("state-other-data", lambda: kmeans.e_step_bounded(X[:3], C, state=STATE), ValueError,
+     "state belongs to other data or another number of centres"),
+    ("state-other-k", lambda: kmeans.e_step_bounded(X, X[:3], state=STATE), ValueError,
+     "state belongs to other data or another number of centres"),
+    ("metric-bounded", lambda: kmeans.e_step_bounded(X, C, metric="l1"), ValueError,
+     "metric must be 'l2' for e_step_bounded (the bounds need Euclidean distances)"),
     # ---- mixture parameters
     ("weights-sum", lambda: gmm1d.e_step(x, [0.5, 0.6], M, S), ValueError, "weights"),
     ("weights-negative", lambda: gmm1d.log_likelihood(x, [1.5, -0.5], M, S), ValueError, "weights"),
@@ -105,7 +113,7 @@ CASES = [
 def test_bad_input_names_the_argument(call, error, word):
     with pytest.raises(error) as info:
         call()
-    assert re.search(rf"\b{re.escape(word)}\b", str(info.value)), str(info.value)
+    assert re.search(rf"(?<!\w){re.escape(word)}(?!\w)", str(info.value)), str(info.value)
 
 
 def test_good_input_of_other_types_is_accepted():

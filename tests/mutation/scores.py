@@ -3,11 +3,21 @@
 Run from the staging folder ``_build/mutation`` after ``mutmut run``: reads mutmut's per-file
 results (``mutants/algos/<module>.py.meta``), prints one line per module and writes the same
 table to ``scores.md`` there. A mutant counts as killed if a test failed (or it ran into
-mutmut's time limit, as mutmut's own score counts it). Surviving mutants must be listed, with
-the reason they cannot change behaviour, in ``tests/mutation/EQUIVALENT.md``.
+mutmut's CPU-time limit, as mutmut's own score counts it: a mutant that loops forever).
 
-Exit status 1 if an algorithm module scores below 90% of its mutants killed or a surviving
-mutant is not listed there; 0 otherwise.
+Every surviving mutant must be listed, with the reason it cannot change behaviour, in
+``tests/mutation/EQUIVALENT.md``. A listing names the mutant by what it changes, not by
+mutmut's number (``x_fit__mutmut_12`` numbers the mutants of a function in order, so any edit
+of the function renumbers them) nor by line number: the module (a ``## kmeans`` heading), the
+function, the original code and the mutated code, as ``mutmut show NAME`` prints them::
+
+    - `_ErrorBounds.fresh`: `return _SAFETY * J` → `return _SAFETY / J`; reason ...
+
+A listing that matches no surviving mutant (the mutant is killed now, or the code changed) is
+reported as stale.
+
+Exit status 1 if an algorithm module scores below 90% of its mutants killed, if a surviving
+mutant is not listed, or if a listing is stale; 0 otherwise.
 """
 
 from __future__ import annotations
@@ -18,43 +28,71 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from mutmut.mutation.diff_apply import get_diff_for_mutant
 from mutmut.stats import status_by_exit_code  # mutmut's own meaning of each exit code
+from mutmut.utils.format_utils import orig_function_and_class_names_from_key
 
 ALGORITHMS = ("kmeans", "kmedoids", "gmm1d", "gmm")
-HELPERS = ("_distances", "_validation", "_results")
+HELPERS = ("_distances",)
 GOAL = 0.90
 LISTING = Path(__file__).with_name("EQUIVALENT.md")
-NAME = re.compile(r"algos\.\w+\.x[^\s|`]*?__mutmut_\d+")
+SURVIVED = ("survived", "no tests", "suspicious", "segfault", "check was interrupted by user")
+KILLED = ("killed", "timeout")
+ENTRY = re.compile(r"^- `(?P<function>[^`]+)`: `(?P<original>[^`]*)` → `(?P<mutant>[^`]*)`")
 
 
-def module_results(meta):
-    """{mutant name: status} from one ``.meta`` file."""
-    data = json.loads(meta.read_text())
-    return {name: status_by_exit_code[code] for name, code in data["exit_code_by_key"].items()}
+def listed_mutants(text):
+    """{(module, function, original code, mutated code)} from EQUIVALENT.md."""
+    keys, module = set(), None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            module = line[3:].strip()
+        elif (match := ENTRY.match(line)) and module:
+            keys.add((module, match["function"], match["original"], match["mutant"]))
+    return keys
+
+
+def mutant_key(module, name):
+    """(module, function, original code, mutated code) of one mutant, from its diff."""
+    function, cls = orig_function_and_class_names_from_key(name)
+    diff = get_diff_for_mutant(name, path=Path("algos") / f"{module}.py").splitlines()[2:]
+    removed = " ".join(line[1:].strip() for line in diff if line.startswith("-"))
+    added = " ".join(line[1:].strip() for line in diff if line.startswith("+"))
+    return module, f"{cls}.{function}" if cls else function, removed, added
+
+
+def entry(key):
+    """The EQUIVALENT.md line (without its reason) for a mutant's key."""
+    _, function, removed, added = key
+    return f"- `{function}`: `{removed}` → `{added}`"
 
 
 def main(root=Path(".")):
-    listed = set(NAME.findall(LISTING.read_text())) if LISTING.exists() else set()
-    rows, unlisted, stale, failing = [], [], [], []
+    listed = listed_mutants(LISTING.read_text()) if LISTING.exists() else set()
+    matched = set()
+    rows, unlisted, failing = [], [], []
     for module in ALGORITHMS + HELPERS:
         meta = root / "mutants" / "algos" / f"{module}.py.meta"
         if not meta.exists():
             continue
-        results = module_results(meta)
-        counts = {}
-        for status in results.values():
-            counts[status] = counts.get(status, 0) + 1
+        data = json.loads(meta.read_text())
+        results = {name: status_by_exit_code[code] for name, code in data["exit_code_by_key"].items()}
         total = len(results)
-        killed = counts.get("killed", 0) + counts.get("timeout", 0)
-        survivors = sorted(n for n, s in results.items() if s in ("survived", "no tests", "suspicious"))
-        equivalent = [n for n in survivors if n in listed]
-        unlisted += [n for n in survivors if n not in listed]
-        stale += sorted(n for n, s in results.items() if n in listed and s in ("killed", "timeout"))
-        unchecked = counts.get("not checked", 0)
+        killed = sum(status in KILLED for status in results.values())
+        unchecked = sum(status == "not checked" for status in results.values())
+        equivalent = 0
+        for name in sorted(n for n, status in results.items() if status in SURVIVED):
+            key = mutant_key(module, name)
+            if key in listed:
+                matched.add(key)
+                equivalent += 1
+            else:
+                unlisted.append((name, results[name], key))
         score = killed / total if total else 0.0
         if module in ALGORITHMS and (score < GOAL or unchecked):
             failing.append(module)
-        rows.append((module, total, killed, len(equivalent), len(survivors) - len(equivalent), unchecked, score))
+        survivors = total - killed - unchecked
+        rows.append((module, total, killed, equivalent, survivors - equivalent, unchecked, score))
 
     header = "| module | mutants | killed | equivalent (listed) | other survivors | not run | killed % |"
     lines = [header, "|" + "---|" * 7]
@@ -67,13 +105,20 @@ def main(root=Path(".")):
     if unlisted:
         print(f"\n{len(unlisted)} surviving mutant(s) not listed in {LISTING.name} "
               f"(see each with `cd _build/mutation && ../../.venv/bin/mutmut show NAME`):")
-        print("\n".join("  " + n for n in unlisted))
+        module = None
+        for name, status, key in unlisted:
+            if key[0] != module:
+                module = key[0]
+                print(f"## {module}")
+            print(f"{entry(key)}  [{name}: {status}]")
+    stale = sorted(listed - matched)
     if stale:
-        print(f"\nListed as equivalent but killed now (remove from {LISTING.name}):")
-        print("\n".join("  " + n for n in stale))
+        print(f"\n{len(stale)} listing(s) in {LISTING.name} match no surviving mutant "
+              f"(killed now, or the code changed): remove or update them")
+        print("\n".join(f"  ## {key[0]} {entry(key)}" for key in stale))
     if failing:
         print(f"\nBelow {GOAL:.0%} killed, or not fully run: {', '.join(failing)}")
-    return 1 if (unlisted or failing) else 0
+    return 1 if (unlisted or failing or stale) else 0
 
 
 if __name__ == "__main__":
