@@ -128,3 +128,16 @@ def test_a_standardised_distance_beyond_the_float_range_is_clipped_silently():
     # the point at 0 is on the first mean and 1e100 sd from the second: odds exp(-5e199) = 0
     np.testing.assert_array_equal(resp[1], [1.0, 0.0])
     assert ll == pytest.approx(-5e299 + log_term(0.0, 0.5, 0.0, 1e-250), rel=1e-12)
+
+
+def test_kmeans_start_takes_each_clusters_share_mean_and_standard_deviation():
+    # Two groups 10 apart with spreads far below 1: k-means finds them from any start, and
+    # the start is their share, mean and (unfloored) ML standard deviation.
+    x = np.array([0.0, 0.01, 0.03, 10.0, 10.02, 10.05, 10.1])
+    start = gmm1d.fit(x, k=2, init="kmeans", seed=3, max_iter=0).history[0]
+    groups = [x[:3], x[3:]]
+    order = np.argsort(start.means)
+    np.testing.assert_allclose(start.weights[order], [3 / 7, 4 / 7], rtol=1e-15)
+    np.testing.assert_allclose(start.means[order], [g.mean() for g in groups], rtol=1e-14)
+    np.testing.assert_allclose(start.sigmas[order], [g.std() for g in groups], rtol=1e-12)
+    assert start.floored == ()

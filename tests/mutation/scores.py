@@ -38,6 +38,7 @@ GOAL = 0.90
 LISTING = Path(__file__).with_name("EQUIVALENT.md")
 SURVIVED = ("survived", "no tests", "suspicious", "segfault", "check was interrupted by user")
 KILLED = ("killed", "timeout")
+COMMENT = re.compile(r"\s+# .*$")  # an inline comment (no string in these modules holds " # ")
 ENTRY = re.compile(r"^- `(?P<function>[^`]+)`: `(?P<original>[^`]*)` → `(?P<mutant>[^`]*)`")
 
 
@@ -52,12 +53,17 @@ def listed_mutants(text):
     return keys
 
 
+def code(lines):
+    """The changed lines of a diff on one line, without indentation or ``  # comments``."""
+    return " ".join(COMMENT.sub("", line[1:]).strip() for line in lines)
+
+
 def mutant_key(module, name):
     """(module, function, original code, mutated code) of one mutant, from its diff."""
     function, cls = orig_function_and_class_names_from_key(name)
     diff = get_diff_for_mutant(name, path=Path("algos") / f"{module}.py").splitlines()[2:]
-    removed = " ".join(line[1:].strip() for line in diff if line.startswith("-"))
-    added = " ".join(line[1:].strip() for line in diff if line.startswith("+"))
+    removed = code(line for line in diff if line.startswith("-"))
+    added = code(line for line in diff if line.startswith("+"))
     return module, f"{cls}.{function}" if cls else function, removed, added
 
 
