@@ -54,3 +54,12 @@ def test_the_message_says_when_k_exceeds_the_distinct_points():
     with pytest.raises(ValueError) as info:
         kmedoids.fit(X, k=2, init=np.array([0, 1]))
     assert str(info.value).endswith("so K-medoids needs k distinct points")
+
+
+def test_a_two_dimensional_integer_array_is_read_as_coordinates():
+    # Only a 1-D integer array lists row indices; integer coordinates are coordinates.
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [5.0, 5.0], [6.0, 5.0]])
+    coords = np.array([[0, 0], [5, 5]])
+    assert kmedoids.e_step(X, coords).tolist() == [0, 0, 1, 1]
+    assert kmedoids.objective(X, [0, 0, 1, 1], coords) == 2.0
+    assert kmedoids.fit(X, k=2, init=coords, max_iter=0).medoid_indices.tolist() == [0, 2]

@@ -86,6 +86,7 @@ CASES = [
     ("previous-kmedoids", lambda: kmedoids.m_step(X, LABELS, 2, previous=[0, 7]), ValueError, "previous"),
     ("medoids-range", lambda: kmedoids.e_step(X, [0, 4]), ValueError,
      "medoids must index rows of X (0..3), got values in 0..4"),
+    ("medoids-string", lambda: kmedoids.e_step(X, "ab"), TypeError, "medoids must be an array of numbers, got str"),
     ("medoids-empty", lambda: kmedoids.e_step(X, np.array([], dtype=int)), ValueError, "medoids is empty"),
     ("previous-floats", lambda: kmedoids.m_step(X, LABELS, 2, previous=[0.0, 2.0]), TypeError,
      "previous must be a 1-D array of integer row indices"),

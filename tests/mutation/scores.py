@@ -100,10 +100,13 @@ def main(root=Path(".")):
         survivors = total - killed - unchecked
         rows.append((module, total, killed, equivalent, survivors - equivalent, unchecked, score))
 
-    header = "| module | mutants | killed | equivalent (listed) | other survivors | not run | killed % |"
-    lines = [header, "|" + "---|" * 7]
+    header = ("| module | mutants | killed | equivalent (listed) | other survivors | not run | killed % "
+              "| killed % of non-equivalent |")
+    lines = [header, "|" + "---|" * 8]
     for module, total, killed, eq, other, unchecked, score in rows:
-        lines.append(f"| {module} | {total} | {killed} | {eq} | {other} | {unchecked} | {100 * score:.1f} |")
+        effective = killed / (total - eq) if total > eq else 0.0
+        lines.append(f"| {module} | {total} | {killed} | {eq} | {other} | {unchecked} | {100 * score:.1f} "
+                     f"| {100 * effective:.1f} |")
     table = "\n".join(lines)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     (root / "scores.md").write_text(f"Mutation scores, {stamp}\n\n{table}\n")
