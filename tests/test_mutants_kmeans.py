@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+import ast
+import inspect
+import re
 
-from algos import kmeans
+import numpy as np
+import pytest
+
+from algos import gmm, gmm1d, kmeans, kmedoids
 
 
 def hamerly_reference(X, C, previous):
@@ -67,3 +72,14 @@ def test_hamerly_bounds_follow_the_documented_update_rule():
         C = C + move
         labels, state = kmeans.e_step_bounded(X, C, state)
         ref = hamerly_reference(X, C, ref)
+
+
+@pytest.mark.parametrize("function", [kmeans.fit, kmeans.e_step, kmeans.objective, kmedoids.fit, kmedoids.m_step,
+                                      gmm1d.fit, gmm.fit, gmm.m_step])
+def test_documented_defaults_are_the_real_defaults(function):
+    # "name : type, default VALUE" in the numpydoc Parameters section is what the signature says
+    documented = dict(re.findall(r"^(\w+) : .*, default (.+)$", inspect.getdoc(function), flags=re.M))
+    assert documented, "no documented default found"
+    signature = inspect.signature(function).parameters
+    for name, value in documented.items():
+        assert signature[name].default == ast.literal_eval(value), name

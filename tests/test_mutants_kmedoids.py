@@ -63,3 +63,9 @@ def test_a_two_dimensional_integer_array_is_read_as_coordinates():
     assert kmedoids.e_step(X, coords).tolist() == [0, 0, 1, 1]
     assert kmedoids.objective(X, [0, 0, 1, 1], coords) == 2.0
     assert kmedoids.fit(X, k=2, init=coords, max_iter=0).medoid_indices.tolist() == [0, 2]
+
+
+def test_the_start_is_iteration_zero():
+    X = np.vstack([P, [[40.0, 40.0]]])
+    res = kmedoids.fit(X, k=2, init=np.array([0, 4]))
+    assert [(s.kind, s.iteration) for s in res.history[:3]] == [("init", 0), ("E", 1), ("M", 1)]

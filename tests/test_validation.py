@@ -66,6 +66,8 @@ CASES = [
     ("init-name", lambda: kmeans.fit(X, k=2, init="kmeans"), ValueError, "init"),
     ("init-shape", lambda: kmeans.fit(X, k=2, init=np.zeros((3, 2))), ValueError, "init"),
     ("init-nan", lambda: kmeans.fit(X, k=2, init=np.array([[0.0, np.nan], [1.0, 1.0]])), ValueError, "init"),
+    ("init-kmedoids-rows", lambda: kmedoids.fit(X, k=2, init=X[:3]), ValueError,
+     "init must have shape (2, 2) to match X, got (3, 2)"),
     ("init-not-row", lambda: kmedoids.fit(X, k=2, init=np.array([[0.5, 0.0], [5.0, 5.0]])), ValueError, "init"),
     ("init-index-range", lambda: kmedoids.fit(X, k=2, init=np.array([0, 9])), ValueError, "init"),
     ("init-index-count", lambda: kmedoids.fit(X, k=2, init=np.array([0, 1, 2])), ValueError, "init"),
