@@ -69,3 +69,17 @@ def test_the_start_is_iteration_zero():
     X = np.vstack([P, [[40.0, 40.0]]])
     res = kmedoids.fit(X, k=2, init=np.array([0, 4]))
     assert [(s.kind, s.iteration) for s in res.history[:3]] == [("init", 0), ("E", 1), ("M", 1)]
+
+
+def test_an_m_step_that_keeps_every_medoid_ends_the_fit_as_converged():
+    # Start at the l2 medoids of the two clusters (row 2 of P, see above, and the far point):
+    # the first M-step picks them again, so the fit stops there, converged, after one iteration.
+    X = np.vstack([P, [[40.0, 40.0]]])
+    res = kmedoids.fit(X, k=2, init=np.array([2, 4]), metric="l2")
+    assert [s.kind for s in res.history] == ["init", "E", "M"]
+    assert res.converged is True and res.n_iter == 1
+    assert res.medoid_indices.tolist() == [2, 4]
+    # with l1 the medoid of the first cluster is row 0: it moves, then the next E-step changes nothing
+    res = kmedoids.fit(X, k=2, init=np.array([2, 4]), metric="l1")
+    assert [s.kind for s in res.history] == ["init", "E", "M", "E"]
+    assert res.converged is True and res.medoid_indices.tolist() == [0, 4]
