@@ -2,7 +2,7 @@
 # `make` or `make help` lists the targets (the list is in the `help` recipe below).
 
 # The top level has a folder named book/: without .PHONY, `make book` would do nothing.
-.PHONY: help book test serve lab student grade clean
+.PHONY: help book test serve lab student grade clean mutate
 .DEFAULT_GOAL := help
 
 # Results must not depend on the caller's shell. MPLBACKEND (or a MATPLOTLIBRC file) choosing
@@ -37,6 +37,8 @@ help:
 	@echo "make grade DIR=path/to/folder   grade every notebook below the folder into _build/grades/"
 	@echo "               (grades.csv, feedback/); JOBS=n at a time; SEED=n, TIMEOUT=s per cell"
 	@echo "make clean     remove _build/ (site, execution cache, student notebooks) and test caches"
+	@echo "make mutate    mutation testing of algos (hours; not part of make test): scores in _build/mutation/"
+	@echo "               (MUTANTS='algos.gmm1d.*' re-tests only those mutants)"
 	@echo "make help      this list"
 
 $(PY):
@@ -90,6 +92,22 @@ endif
 grade: $(STAMP)
 	$(PY) -m grading grade "$(or $(NB),$(DIR))" $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
 		$(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS))
+
+# mutmut runs in _build/mutation, where algos/ and tests/ link to book/algos and tests/ (see
+# pyproject's [tool.mutmut]); it keeps its results in mutants/ there.
+MUTATION := _build/mutation
+MUTATE_JOBS ?= 2
+mutate: $(STAMP)
+	@mkdir -p $(MUTATION)
+	ln -sfn ../../book/algos $(MUTATION)/algos
+	ln -sfn ../../tests $(MUTATION)/tests
+	ln -sfn ../../pyproject.toml $(MUTATION)/pyproject.toml
+	$(if $(MUTANTS),,rm -rf $(MUTATION)/mutants)
+	cd $(MUTATION) && start=$$(date +%s) && \
+		env -u PYTHONPATH -u MPLBACKEND OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(CURDIR)/$(VENV)/bin/mutmut run --max-children $(MUTATE_JOBS) $(foreach m,$(MUTANTS),'$(m)') && \
+		echo "mutation run: $$(( $$(date +%s) - start )) s wall time on $$(nproc) cores"
+	cd $(MUTATION) && $(CURDIR)/$(PY) $(CURDIR)/tests/mutation/scores.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import doctest
+import re
 import warnings
 
 import numpy as np
@@ -600,7 +601,8 @@ BAD = [
     ("k-too-big", lambda: gmm.fit(X4, k=5), ValueError, "k must be at most"),
     ("k-float", lambda: gmm.fit(X4, k=2.0), TypeError, "k"),
     ("covariance_type", lambda: gmm.fit(X4, k=2, covariance_type="ful"), ValueError, "covariance_type"),
-    ("covariance_type-m_step", lambda: gmm.m_step(X4, RESP, covariance_type=None), TypeError, "covariance_type"),
+    ("covariance_type-m_step", lambda: gmm.m_step(X4, RESP, covariance_type=None), TypeError,
+     "covariance_type must be a string"),
     ("init-unknown", lambda: gmm.fit(X4, k=2, init="k-means++"), ValueError, "init"),
     ("init-short", lambda: gmm.fit(X4, k=2, init=(W, M)), TypeError, "init"),
     ("init-array", lambda: gmm.fit(X4, k=2, init=np.zeros((2, 2))), TypeError, "init"),
@@ -616,6 +618,10 @@ BAD = [
     ("covariances-shape", lambda: gmm.e_step(X4, W, M, np.eye(2)), ValueError, "covariances"),
     ("covariances-k", lambda: gmm.e_step(X4, W, M, [np.eye(2)] * 3), ValueError, "covariances"),
     ("covariances-not-pd", lambda: gmm.e_step(X4, W, M, NOT_PD), ValueError, "covariances[1] is not positive definite"),
+    ("covariances-not-pd-ll", lambda: gmm.log_likelihood(X4, W, M, NOT_PD), ValueError,
+     "covariances[1] is not positive definite"),
+    ("means-d-ll", lambda: gmm.log_likelihood(X4, W, [[0.0, 0.0, 0.0], [5.0, 5.0, 5.0]], [np.eye(3)] * 2),
+     ValueError, "means must have shape (2, 2)"),
     ("covariances-not-symmetric", lambda: gmm.log_likelihood(X4, W, M, NOT_SYMMETRIC), ValueError,
      "covariances[1] is not symmetric"),
     ("covariances-zero", lambda: gmm.fit(X4, k=2, init=(W, M, [np.eye(2), np.zeros((2, 2))])), ValueError,
@@ -623,13 +629,20 @@ BAD = [
     ("covariances-nan", lambda: gmm.e_step(X4, W, M, [np.eye(2), [[np.nan, 0], [0, 1]]]), ValueError, "covariances"),
     ("resp-rows", lambda: gmm.m_step(X4, RESP * 0.5), ValueError, "resp"),
     ("resp-shape", lambda: gmm.m_step(X4, RESP[:3]), ValueError, "resp"),
-    ("previous", lambda: gmm.m_step(X4, RESP, previous=(W, M)), TypeError, "previous"),
+    ("previous", lambda: gmm.m_step(X4, RESP, previous=(W, M)), TypeError,
+     "previous must be a tuple (weights, means, covariances)"),
+    ("previous-k", lambda: gmm.m_step(X4, RESP, previous=([0.2, 0.3, 0.5], M + [[9.0, 9.0]], C + [np.eye(2)])),
+     ValueError, "weights must have length k=2"),
+    ("previous-d", lambda: gmm.m_step(X4, RESP, previous=(W, [[0.0, 0.0, 0.0], [5.0, 5.0, 5.0]], [np.eye(3)] * 2)),
+     ValueError, "means must have shape (2, 2)"),
     ("reg_covar-negative", lambda: gmm.fit(X4, k=2, reg_covar=-1e-6), ValueError, "reg_covar"),
     ("reg_covar-nan", lambda: gmm.m_step(X4, RESP, reg_covar=float("nan")), ValueError, "reg_covar"),
     ("reg_covar-shape", lambda: gmm.fit(X4, k=2, reg_covar=[1e-6, 1e-6, 1e-6]), ValueError, "reg_covar"),
     ("reg_covar-string", lambda: gmm.fit(X4, k=2, reg_covar="small"), TypeError, "reg_covar"),
     ("reg_covar-bool", lambda: gmm.fit(X4, k=2, reg_covar=True), TypeError, "reg_covar"),
-    ("n_parameters", lambda: gmm.n_parameters(0, 2), ValueError, "k"),
+    ("n_parameters", lambda: gmm.n_parameters(0, 2), ValueError, "k must be >= 1, got 0"),
+    ("n_parameters-d", lambda: gmm.n_parameters(2, 0), ValueError, "d must be >= 1, got 0"),
+    ("n_parameters-type", lambda: gmm.n_parameters(2, 2, "ful"), ValueError, "covariance_type must be one of"),
 ]
 
 
@@ -637,7 +650,8 @@ BAD = [
 def test_bad_input_raises_a_clear_error(call, exc, words):
     with pytest.raises(exc) as info:
         call()
-    assert words in str(info.value)
+    # the words stand alone (not inside a longer word): "k" is not found in "kmeans"
+    assert re.search(rf"(?<!\w){re.escape(words)}(?!\w)", str(info.value)), str(info.value)
 
 
 def test_inputs_are_never_modified():

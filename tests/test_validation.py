@@ -15,6 +15,7 @@ LABELS = np.array([0, 0, 1, 1])
 x = np.array([-1.0, 0.0, 4.0, 5.0, 6.0])
 W, M, S = [0.5, 0.5], [0.0, 5.0], [1.0, 1.0]
 RESP = gmm1d.e_step(x, W, M, S)
+_, STATE = kmeans.e_step_bounded(X, C)  # Hamerly bounds of X for the two centres C
 
 with_nan = X.copy()
 with_nan[1, 1] = np.nan
@@ -65,11 +66,15 @@ CASES = [
     ("init-name", lambda: kmeans.fit(X, k=2, init="kmeans"), ValueError, "init"),
     ("init-shape", lambda: kmeans.fit(X, k=2, init=np.zeros((3, 2))), ValueError, "init"),
     ("init-nan", lambda: kmeans.fit(X, k=2, init=np.array([[0.0, np.nan], [1.0, 1.0]])), ValueError, "init"),
+    ("init-kmedoids-rows", lambda: kmedoids.fit(X, k=2, init=X[:3]), ValueError,
+     "init must have shape (2, 2) to match X, got (3, 2)"),
     ("init-not-row", lambda: kmedoids.fit(X, k=2, init=np.array([[0.5, 0.0], [5.0, 5.0]])), ValueError, "init"),
     ("init-index-range", lambda: kmedoids.fit(X, k=2, init=np.array([0, 9])), ValueError, "init"),
     ("init-index-count", lambda: kmedoids.fit(X, k=2, init=np.array([0, 1, 2])), ValueError, "init"),
     ("init-gmm-name", lambda: gmm1d.fit(x, k=2, init="k-means++"), ValueError, "init"),
     ("init-gmm-tuple", lambda: gmm1d.fit(x, k=2, init=(W, M)), TypeError, "init"),
+    ("init-gmm-type", lambda: gmm1d.fit(x, k=2, init=5), TypeError,
+     "init must be 'kmeans', 'random' or a tuple (weights, means, sigmas), got int"),
     ("init-gmm-k", lambda: gmm1d.fit(x, k=3, init=(W, M, S)), ValueError, "weights"),
     # ---- steps
     ("centers-d", lambda: kmeans.e_step(X, np.zeros((2, 3))), ValueError, "centers"),
@@ -81,9 +86,21 @@ CASES = [
     ("labels-strings", lambda: kmedoids.objective(X, ["a", "b", "c", "d"], C), TypeError, "labels"),
     ("previous-shape", lambda: kmeans.m_step(X, LABELS, 2, previous=np.zeros((3, 2))), ValueError, "previous"),
     ("previous-kmedoids", lambda: kmedoids.m_step(X, LABELS, 2, previous=[0, 7]), ValueError, "previous"),
-    ("medoids-range", lambda: kmedoids.e_step(X, [0, 4]), ValueError, "medoids"),
+    ("medoids-range", lambda: kmedoids.e_step(X, [0, 4]), ValueError,
+     "medoids must index rows of X (0..3), got values in 0..4"),
+    ("medoids-string", lambda: kmedoids.e_step(X, "ab"), TypeError, "medoids must be an array of numbers, got str"),
+    ("medoids-empty", lambda: kmedoids.e_step(X, np.array([], dtype=int)), ValueError, "medoids is empty"),
+    ("previous-floats", lambda: kmedoids.m_step(X, LABELS, 2, previous=[0.0, 2.0]), TypeError,
+     "previous must be a 1-D array of integer row indices"),
     ("medoids-shape", lambda: kmedoids.objective(X, LABELS, np.zeros((2, 3))), ValueError, "medoids"),
-    ("state", lambda: kmeans.e_step_bounded(X, C, state=np.zeros(4)), TypeError, "state"),
+    ("state", lambda: kmeans.e_step_bounded(X, C, state=np.zeros(4)), TypeError,
+     "state must be None or the HamerlyState returned by a previous call"),
+    ("state-other-data", lambda: kmeans.e_step_bounded(X[:3], C, state=STATE), ValueError,
+     "state belongs to other data or another number of centres"),
+    ("state-other-k", lambda: kmeans.e_step_bounded(X, X[:3], state=STATE), ValueError,
+     "state belongs to other data or another number of centres"),
+    ("metric-bounded", lambda: kmeans.e_step_bounded(X, C, metric="l1"), ValueError,
+     "metric must be 'l2' for e_step_bounded (the bounds need Euclidean distances)"),
     # ---- mixture parameters
     ("weights-sum", lambda: gmm1d.e_step(x, [0.5, 0.6], M, S), ValueError, "weights"),
     ("weights-negative", lambda: gmm1d.log_likelihood(x, [1.5, -0.5], M, S), ValueError, "weights"),
@@ -105,7 +122,7 @@ CASES = [
 def test_bad_input_names_the_argument(call, error, word):
     with pytest.raises(error) as info:
         call()
-    assert re.search(rf"\b{re.escape(word)}\b", str(info.value)), str(info.value)
+    assert re.search(rf"(?<!\w){re.escape(word)}(?!\w)", str(info.value)), str(info.value)
 
 
 def test_good_input_of_other_types_is_accepted():
