@@ -33,12 +33,9 @@ help:
 	@echo "make serve     serve the built site on http://127.0.0.1:$(PORT)/ (PORT=... to change)"
 	@echo "make lab       JupyterLab on book/, for class use"
 	@echo "make student   student notebooks and the hand-out zip in _build/student/ (FORCE=1 overwrites edited ones)"
-	@echo "make grade NB=path/to/notebook.ipynb   grade one notebook: a line per exercise"
-	@echo "make grade DIR=path/to/folder   grade every notebook below the folder into _build/grades/"
-	@echo "               (grades.csv, feedback/); JOBS=n at a time; SEED=n, TIMEOUT=s per cell"
+	@echo "make grade NB=path/to/notebook.ipynb (or DIR=path/to/folder)   grade one notebook, or every notebook below a folder into _build/grades/ (JOBS=n, SEED=n, TIMEOUT=s, MEMORY=size, STRICT=1)"
 	@echo "make clean     remove _build/ (site, execution cache, student notebooks) and test caches"
-	@echo "make mutate    mutation testing of algos (hours; not part of make test): scores in _build/mutation/"
-	@echo "               (MUTANTS='algos.gmm1d.*' re-tests only those mutants)"
+	@echo "make mutate    mutation testing of algos (hours; not part of make test): scores in _build/mutation/ (MUTANTS='algos.gmm1d.*' re-tests only those)"
 	@echo "make help      this list"
 
 $(PY):
