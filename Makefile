@@ -32,7 +32,8 @@ help:
 	@echo "make student   student notebooks and the hand-out zip in _build/student/ (FORCE=1 overwrites edited ones)"
 	@echo "make grade NB=path/to/notebook.ipynb   grade one notebook: a line per exercise"
 	@echo "make grade DIR=path/to/folder   grade every notebook below the folder into _build/grades/"
-	@echo "               (grades.csv, feedback/); JOBS=n at a time; SEED=n, TIMEOUT=s per cell"
+	@echo "               (grades.csv, feedback/); JOBS=n at a time; SEED=n, TIMEOUT=s per cell,"
+	@echo "               MEMORY=2G per process; STRICT=1 refuses to grade without the sandbox"
 	@echo "make clean     remove _build/ (site, execution cache, student notebooks) and test caches"
 	@echo "make help      this list"
 
@@ -86,7 +87,8 @@ endif
 
 grade: $(STAMP)
 	$(PY) -m grading grade "$(or $(NB),$(DIR))" $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
-		$(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS))
+		$(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(MEMORY),--memory $(MEMORY)) \
+		$(if $(filter 1 yes true,$(STRICT)),--strict)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
