@@ -144,32 +144,41 @@ def _limits(args):
     return default_limits(memory=memory, total_timeout=args.total_timeout)
 
 
-def _containment(args, limits):
-    """Say once what contains the students' code; False if ``--strict`` refuses to grade."""
+def _refused(args):
+    """True (having said why) if ``--strict`` refuses to grade because the sandbox cannot run."""
     from .sandbox import available
 
     ok, why = available()
     if args.strict and not ok:
+        why = why.replace(" STRICT=1 refuses to grade without the sandbox.", "")
         print(f"error: --strict (STRICT=1) refuses to grade without the sandbox: {why}",
               file=sys.stderr)
-        return False
+        return True
+    return False
+
+
+def _announce(args, limits):
+    """Say once, at the start, what contains the students' code."""
+    from .sandbox import available
+
+    ok, why = available()
     said = f"limits: {limits.describe()}; {args.timeout:g} s per cell"
     if ok:
         print(f"{why}; {said}", file=sys.stderr if args.json else sys.stdout, flush=True)
     elif book_dir() != ROOT:  # the teacher's repository, not a student's hand-out
         print(f"warning: {why}", file=sys.stderr, flush=True)
         print(said, file=sys.stderr, flush=True)
-    return True
 
 
 def _grade_one(args):
     from .grader import GradingError, grade
 
+    if _refused(args):
+        return 2
     limits = _limits(args)
     if not args.json:
         print(f"Grading {_show(args.target)} (time limit {args.timeout:g} s per cell)", flush=True)
-    if not _containment(args, limits):
-        return 2
+    _announce(args, limits)
     try:
         report = grade(args.target, timeout=args.timeout, total_timeout=args.total_timeout,
                        seed=args.seed, limits=limits, strict=args.strict)
@@ -187,9 +196,10 @@ def _grade_one(args):
 def _grade_folder(args):
     from .batch import grade_folder
 
-    limits = _limits(args)
-    if not _containment(args, limits):
+    if _refused(args):
         return 2
+    limits = _limits(args)
+    _announce(args, limits)
     batch = grade_folder(args.target, args.out, jobs=args.jobs, timeout=args.timeout,
                          total_timeout=args.total_timeout, seed=args.seed,
                          progress=not args.quiet, limits=limits, strict=args.strict)

@@ -493,10 +493,11 @@ def test_a_seed_reproduces_a_verdict_exactly(tmp_path):
 
 def test_make_passes_seed_jobs_and_folder_to_the_grader():
     out = subprocess.run(["make", "-n", "--no-print-directory", "grade", "DIR=returned/", "SEED=42",
-                          "JOBS=3", "TIMEOUT=9"], capture_output=True, text=True, cwd=REPO,
-                         timeout=60)
+                          "JOBS=3", "TIMEOUT=9", "MEMORY=1.5G", "STRICT=1"], capture_output=True,
+                         text=True, cwd=REPO, timeout=60)
     command = " ".join(out.stdout.replace("\\\n", " ").split())
-    assert ' -m grading grade "returned/" --timeout 9 --seed 42 --jobs 3' in command, out.stdout
+    assert (' -m grading grade "returned/" --timeout 9 --seed 42 --jobs 3 --memory 1.5G --strict'
+            in command), out.stdout
     nb = subprocess.run(["make", "-n", "--no-print-directory", "grade", "NB=a b.ipynb"],
                         capture_output=True, text=True, cwd=REPO, timeout=60)
     assert ' -m grading grade "a b.ipynb"' in nb.stdout
