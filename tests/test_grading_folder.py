@@ -28,7 +28,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from containment import Listener
 
 from grading import grade, make_student
 from grading.checks import CHECKS, rng_for
@@ -90,13 +90,7 @@ class Teacher:
         (self.evil / "algos").mkdir(parents=True)
         (self.evil / "algos" / "__init__.py").write_text(
             "raise ImportError('the algos of the caller PYTHONPATH was imported')\n")
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.setblocking(False)
-        self.port = self.server.getsockname()[1]
-        # The listener works: a connection from the teacher's side is seen (and cleared).
-        socket.create_connection(("127.0.0.1", self.port), timeout=3).close()
-        time.sleep(0.05)
-        assert self.connections() == 1
+        self.listener = Listener()
 
     def env(self):
         # (IPython, in the grader's own process, makes ~/.ipython unless told otherwise: that is
@@ -104,17 +98,6 @@ class Teacher:
         return dict(os.environ, HOME=str(self.home), TEACHER_API_TOKEN="TOKEN-SECRET",
                     PYTHONPATH=str(self.evil), MPLBACKEND="module://not_a_backend",
                     IPYTHONDIR=str(self.home.parent / "grader-ipython"))
-
-    def connections(self):
-        """How many connections arrived since the last call."""
-        got = 0
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except BlockingIOError:
-                return got
-            conn.close()
-            got += 1
 
 
 def snapshot(*folders):
@@ -152,7 +135,7 @@ def mallory(teacher, classmate):
         f"        'write into the home': lambda: open({str(teacher.home / 'pwned.txt')!r}, 'w').write('x'),\n"
         f"        'change the notes': lambda: open({str(teacher.notes)!r}, 'a').write('mallory 20/20'),\n"
         f"        'write into algos': lambda: open({str(PLANTED)!r}, 'w').write('x = 1'),\n"
-        f"        'connect to 127.0.0.1': lambda: socket.create_connection(('127.0.0.1', {teacher.port}), timeout=3).close(),\n"
+        f"        'connect to 127.0.0.1': lambda: socket.create_connection(('127.0.0.1', {teacher.listener.port}), timeout=3).close(),\n"
         "        'see the token': lambda: os.environ['TEACHER_API_TOKEN'],\n"
         "    }\n"
         "    got = {}\n"
@@ -252,11 +235,11 @@ def graded_class(tmp_path_factory):
     yield {"proc": subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr),
            "out": out, "folder": folder, "rows": {r["notebook"]: r for r in rows},
            "header": (out / "grades.csv").read_text().splitlines()[0].split(","),
-           "reports": reports, "connections": teacher.connections(), "left": left,
+           "reports": reports, "connections": teacher.listener.connections(), "left": left,
            "most_sleepers": most_sleepers,
            "changed": sorted(set(snapshot(teacher.home, folder, BOOK / "algos").items())
                              ^ set(before.items()))}
-    teacher.server.close()
+    teacher.listener.close()
     PLANTED.unlink(missing_ok=True)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from containment import no_bwrap  # noqa: F401 (a fixture)
 from grading import exercise, kernel, launch, sandbox
 from grading.__main__ import main
 from grading.grader import grade
@@ -27,15 +28,6 @@ from grading.grader import grade
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "homework"
 BOOK = (REPO / "book").resolve()
-
-
-@pytest.fixture
-def no_bwrap(monkeypatch):
-    """This process finds no bubblewrap (as on a machine without the package)."""
-    monkeypatch.setattr(sandbox, "_find_bwrap", lambda: None)
-    sandbox.available.cache_clear()
-    yield
-    sandbox.available.cache_clear()
 
 
 def _path_without_bwrap(tmp_path):
