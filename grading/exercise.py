@@ -202,7 +202,7 @@ def _how_it_ended(returncode, limit=None):
         return f"it was stopped at its {limit.limit} limit: {limit.message}"
     if returncode is None:
         return "it stopped answering"
-    if 128 < returncode < 128 + 65:  # bwrap reports its program's death by signal N so
+    if 128 < returncode < 128 + 65:  # bwrap exits with 128 + N when its program dies of signal N
         returncode = 128 - returncode
     if returncode < 0:
         try:

@@ -120,7 +120,10 @@ def test_every_notebook_runs_in_a_fresh_environment_with_only_unanswered_exercis
         assert report["exercises"] and all(
             e["message"].startswith(("not implemented yet", "not answered yet"))
             for e in report["exercises"]), report["exercises"]
-        assert report["total"] == 0 and report["max"] > 0
+        assert [e["label"] for e in report["exercises"]] == [
+            e.label for e in parse(json.loads((handout / name).read_text(encoding="utf-8")))]
+        assert all(e["earned"] == 0 and e["verdict"] == "FAIL" for e in report["exercises"])
+        assert report["total"] == 0 and report["max"] > 0 and report["limits"] == []
 
 
 def test_the_self_check_reports_a_cell_that_fails_for_another_reason(handout, venv):
