@@ -33,7 +33,7 @@ help:
 	@echo "make serve     serve the built site on http://127.0.0.1:$(PORT)/ (PORT=... to change)"
 	@echo "make lab       JupyterLab on book/, for class use"
 	@echo "make student   student notebooks and the hand-out zip in _build/student/ (FORCE=1 overwrites edited ones)"
-	@echo "make grade NB=path/to/notebook.ipynb (or DIR=path/to/folder)   grade one notebook, or every notebook below a folder into _build/grades/ (JOBS=n, SEED=n, TIMEOUT=s, MEMORY=size, STRICT=1)"
+	@echo "make grade NB=path/to/notebook.ipynb (or DIR=path/to/folder)   grade one notebook, or every notebook below a folder into _build/grades/ (JOBS=n, SEED=n, TIMEOUT=s, MEMORY=2G per process, STRICT=1)"
 	@echo "make clean     remove _build/ (site, execution cache, student notebooks) and test caches"
 	@echo "make mutate    mutation testing of algos (hours; not part of make test): scores in _build/mutation/ (MUTANTS='algos.gmm1d.*' re-tests only those)"
 	@echo "make help      this list"
@@ -88,7 +88,8 @@ endif
 
 grade: $(STAMP)
 	$(PY) -m grading grade "$(or $(NB),$(DIR))" $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
-		$(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS))
+		$(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(MEMORY),--memory $(MEMORY)) \
+		$(if $(filter 1 yes true,$(STRICT)),--strict)
 
 # mutmut runs in _build/mutation, where algos/ and tests/ link to book/algos and tests/ (see
 # pyproject's [tool.mutmut]); it keeps its results in mutants/ there.

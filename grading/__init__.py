@@ -21,7 +21,10 @@ Modules:
   the points) judges what came back;
 * :mod:`grading.batch` and :mod:`grading.feedback`: a folder of notebooks into a gradebook
   CSV and one feedback page per student;
-* :mod:`grading.launch`: the one place where processes that run students' code start.
+* :mod:`grading.launch`: the one place where processes that run students' code start, contained
+  by :mod:`grading.sandbox` (bubblewrap on Linux: no network, a read-only view of only the
+  Python environment and the book's ``algos`` and data; limits on memory, processes, file size
+  and CPU time everywhere).
 """
 
 import importlib

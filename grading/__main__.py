@@ -8,6 +8,11 @@ Exit codes of ``grade``:
   2 some notebook could not be graded (its row says why).
 
 ``student`` exits 0, or 2 when a chapter's markers are not well-formed.
+
+``grade`` says once, at the start, what contains the students' code (:mod:`grading.sandbox`):
+the bubblewrap sandbox, or a warning that only the limits apply; ``--strict`` (``STRICT=1``)
+refuses to grade without the sandbox (exit code 2). In an unzipped hand-out (a student checking
+their own notebook) the warning is left out.
 """
 
 from __future__ import annotations
@@ -60,6 +65,15 @@ def _seed(text):
     return value
 
 
+def _size(text):
+    from .sandbox import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a size such as 2G or 512M, got {text}") from None
+
+
 def _parser():
     from .grader import CELL_TIMEOUT, TOTAL_TIMEOUT
 
@@ -84,6 +98,11 @@ def _parser():
                    help="folder: notebooks graded at the same time (default: the number of CPUs)")
     g.add_argument("--out", type=Path, default=ROOT / "_build" / "grades",
                    help="folder: where grades.csv and feedback/ go (default _build/grades)")
+    g.add_argument("--memory", type=_size, default=None,
+                   help="memory each process that runs a notebook's code may use, and all of a "
+                        "notebook's processes together (default 2G)")
+    g.add_argument("--strict", action="store_true",
+                   help="refuse to grade without the sandbox (bubblewrap, Linux)")
     g.add_argument("--json", action="store_true",
                    help="one notebook: print the report as JSON instead of lines")
     g.add_argument("--quiet", action="store_true", help="folder: no progress bar")
@@ -117,14 +136,52 @@ def _student(args):
     return 0
 
 
+def _limits(args):
+    from .grader import default_limits
+    from .sandbox import Limits
+
+    memory = Limits.memory if args.memory is None else args.memory
+    return default_limits(memory=memory, total_timeout=args.total_timeout)
+
+
+def _refused(args):
+    """True (having said why) if ``--strict`` refuses to grade because the sandbox cannot run."""
+    from .sandbox import available
+
+    ok, why = available()
+    if args.strict and not ok:
+        why = why.replace(" STRICT=1 refuses to grade without the sandbox.", "")
+        print(f"error: --strict (STRICT=1) refuses to grade without the sandbox: {why}",
+              file=sys.stderr)
+        return True
+    return False
+
+
+def _announce(args, limits):
+    """Say once, at the start, what contains the students' code."""
+    from .sandbox import available
+
+    ok, why = available()
+    said = f"limits: {limits.describe()}; {args.timeout:g} s per cell"
+    if ok:
+        print(f"{why}; {said}", file=sys.stderr if args.json else sys.stdout, flush=True)
+    elif book_dir() != ROOT:  # the teacher's repository, not a student's hand-out
+        print(f"warning: {why}", file=sys.stderr, flush=True)
+        print(said, file=sys.stderr, flush=True)
+
+
 def _grade_one(args):
     from .grader import GradingError, grade
 
+    if _refused(args):
+        return 2
+    limits = _limits(args)
     if not args.json:
         print(f"Grading {_show(args.target)} (time limit {args.timeout:g} s per cell)", flush=True)
+    _announce(args, limits)
     try:
         report = grade(args.target, timeout=args.timeout, total_timeout=args.total_timeout,
-                       seed=args.seed)
+                       seed=args.seed, limits=limits, strict=args.strict)
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -139,9 +196,13 @@ def _grade_one(args):
 def _grade_folder(args):
     from .batch import grade_folder
 
+    if _refused(args):
+        return 2
+    limits = _limits(args)
+    _announce(args, limits)
     batch = grade_folder(args.target, args.out, jobs=args.jobs, timeout=args.timeout,
                          total_timeout=args.total_timeout, seed=args.seed,
-                         progress=not args.quiet)
+                         progress=not args.quiet, limits=limits, strict=args.strict)
     graded = len(batch.rows) - len(batch.failed)
     print(f"Graded {graded} of {len(batch.rows)} notebooks below {_show(args.target)} "
           f"(seed {batch.seed}; --seed {batch.seed} repeats this grading).")
@@ -150,6 +211,10 @@ def _grade_folder(args):
     if not batch.rows:
         print(f"error: no notebook (*.ipynb) below {_show(args.target)}", file=sys.stderr)
         return 2
+    for row in batch.rows:
+        if row.report is not None and row.report.limits:
+            print(f"{row.name} ran into the {' and '.join(row.report.limits)} limit"
+                  f"{'s' * (len(row.report.limits) > 1)} (its feedback says where)")
     for row in batch.failed:
         print(f"could not grade {row.name}: {row.error}", file=sys.stderr)
     return 2 if batch.failed else 0
@@ -160,8 +225,14 @@ def main(argv=None):
     use_book_algos()
     if args.command == "student":
         return _student(args)
+    from .sandbox import SandboxUnavailable
+
     try:
         return _grade_folder(args) if args.target.is_dir() else _grade_one(args)
+    except SandboxUnavailable as exc:
+        print(f"error: --strict (STRICT=1) refuses to grade without the sandbox: {exc}",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 2

@@ -29,3 +29,15 @@ def use_book_algos():
     folder = str(book_dir())
     if sys.path[:1] != [folder]:
         sys.path.insert(0, folder)
+
+
+def book_files(folder):
+    """What a student's code may read from the book's folder besides ``algos``: its data.
+
+    Every entry of `folder` except ``algos``, the notebooks (the chapters hold the solutions),
+    hidden entries and ``_``-prefixed ones (build files, extensions) and the ``grading`` package
+    (in the hand-out it sits in the same folder), sorted by name.
+    """
+    return [entry for entry in sorted(Path(folder).iterdir())
+            if entry.name not in ("algos", "grading") and entry.suffix != ".ipynb"
+            and not entry.name.startswith((".", "_"))]

@@ -15,8 +15,9 @@ as ``.ipynb_checkpoints`` are skipped), several at a time, and writes into ``out
 
 All notebooks of one run share one seed for the hidden random data, recorded in every page.
 A notebook that cannot be graded (not a notebook, not of this book) gets its row with the
-reason; one that loops or kills its kernel is graded as far as it goes. Either way the batch
-goes on.
+reason; one that loops, kills its kernel or runs into a resource limit (memory, processes,
+file size, CPU time; :mod:`grading.sandbox`) is graded as far as it goes, and its feedback
+names the limit. Either way the batch goes on.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pathlib import Path
 from . import feedback
 from ._paths import ROOT
 from .checks import CHECKS
-from .grader import CELL_TIMEOUT, TOTAL_TIMEOUT, GradingError, grade, new_seed
+from .grader import CELL_TIMEOUT, TOTAL_TIMEOUT, GradingError, grade, new_seed, require_sandbox
 
 
 @dataclass
@@ -85,7 +86,7 @@ def _grade_one(path, name, **kwargs):
 
 
 def grade_folder(folder, out, *, jobs=None, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT,
-                 seed=None, progress=True, limits=None):
+                 seed=None, progress=True, limits=None, strict=False):
     """Grade every notebook below ``folder`` and write the gradebook and feedback into ``out``.
 
     Parameters
@@ -102,6 +103,11 @@ def grade_folder(folder, out, *, jobs=None, timeout=CELL_TIMEOUT, total_timeout=
         Seed of the hidden random data; default: a new one.
     progress : bool
         Show a progress bar (tqdm) on standard error.
+    limits : grading.sandbox.Limits, optional
+        Resource limits of each process that runs a notebook's code (see
+        :func:`grading.grader.grade`).
+    strict : bool, default False
+        Refuse to grade where the sandbox cannot run.
 
     Returns
     -------
@@ -111,10 +117,14 @@ def grade_folder(folder, out, *, jobs=None, timeout=CELL_TIMEOUT, total_timeout=
     ------
     GradingError
         If ``folder`` is not a folder.
+    grading.sandbox.SandboxUnavailable
+        If `strict` and the sandbox cannot run here (before any notebook is graded).
     """
     folder, out = Path(folder), Path(out)
     if not folder.is_dir():
         raise GradingError(f"{folder} is not a folder")
+    if strict:
+        require_sandbox()
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     seed = new_seed() if seed is None else int(seed)
     paths = find_notebooks(folder)
@@ -126,7 +136,8 @@ def grade_folder(folder, out, *, jobs=None, timeout=CELL_TIMEOUT, total_timeout=
     with tqdm(total=len(paths), desc="Grading", unit="notebook", disable=not progress,
               file=sys.stderr) as bar, ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(_grade_one, p, names[p], timeout=timeout,
-                               total_timeout=total_timeout, seed=seed, limits=limits): p
+                               total_timeout=total_timeout, seed=seed, limits=limits,
+                               strict=strict): p
                    for p in paths}
         for future in as_completed(futures):
             row = future.result()

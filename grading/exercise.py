@@ -9,21 +9,22 @@ no user site, not even the script's folder on ``sys.path``) in a scratch folder 
   student to write are stand-ins (``Check.references``): a whole module (``algos.kmeans``)
   becomes a module whose every function records the call and raises ``ReferenceCalled``, a
   single function (``algos._distances.nearest_center``) is replaced the same way;
-* links to the book's data files (everything in the book's folder except ``algos``, the
-  notebooks and hidden files), which a notebook may read.
+* links to the book's data files (:func:`grading._paths.book_files`), which a notebook may read.
 
 Nothing of the grader is importable there, and the inputs arrive on standard input: the
 process never sees an expected answer. What it sends back on standard output is read as
 plain data (:mod:`grading._plain`), validated, and judged in the grader's process.
 
-Each case has the per-cell time limit; the process is killed (its whole process group) when a
-case runs past it, when the run passes its deadline, or when it is done.
+The process runs contained (:mod:`grading.launch`): with resource limits and, on Linux with
+bubblewrap, in a sandbox that sees only the Python environment, the scratch folder and the
+data. Each case has the per-cell time limit; the process is killed (with everything it
+started) when a case runs past it, when the run passes its deadline, or when it is done. A
+case stopped by a limit says which (``CaseOutcome.limit``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import queue
 import shutil
 import signal
@@ -35,7 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import _plain, launch
+from . import _plain, launch, sandbox
+from ._paths import book_files
 
 _HERE = Path(__file__).resolve().parent
 #: Most a process may write back (bytes); past it the process is stopped.
@@ -94,7 +96,8 @@ class CaseOutcome:
     is not defined), ``not-callable`` (``value`` is what the name holds), ``not-implemented``,
     ``reference`` (``name``: the stand-in that was called), ``raised`` (``error``), ``timeout``,
     ``died`` (``error`` says how), ``bad-data`` (what came back is not plain data) and
-    ``not-run``.
+    ``not-run``. ``limit`` is the :class:`grading.sandbox.LimitHit` that stopped a case that
+    ``raised`` or ``died``, if a limit did.
     """
 
     status: str
@@ -103,17 +106,20 @@ class CaseOutcome:
     error: str = ""
     changed: tuple = ()
     seconds: float = 0.0
+    limit: object = None
 
 
 @dataclass
 class ExerciseRun:
-    """The outcome of :func:`run_exercise`."""
+    """The outcome of :func:`run_exercise`; ``limit`` is the limit that stopped the process
+    (a :class:`grading.sandbox.LimitHit`), if one did."""
 
     outcomes: dict = field(default_factory=dict)
     statement_errors: list = field(default_factory=list)
     references: list = field(default_factory=list)
     stopped: str = ""
     log: str = ""
+    limit: object = None
 
 
 def prepare_algos(source, dest, references):
@@ -154,28 +160,9 @@ def prepare_algos(source, dest, references):
         path.write_text(text + "\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _book_entries(book_dir):
-    """What the exercise process may read from the book: its data, not ``algos`` or notebooks."""
-    for entry in sorted(Path(book_dir).iterdir()):
-        if entry.name == "algos" or entry.suffix == ".ipynb" or entry.name.startswith((".", "_")):
-            continue
-        yield entry
-
-
-def _environment(scratch):
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(scratch),
-        "TMPDIR": str(scratch),
-        "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg",
-        "PYTHONHASHSEED": "0",
-        # one thread each: several notebooks are graded side by side
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-    return env
+#: The exercise process's environment variables besides the sandbox's own (``HOME`` is the
+#: scratch folder, one thread for numpy's libraries...); nothing else of the caller's passes.
+ENVIRONMENT = {"LANG": "C.UTF-8", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
 
 
 def _reader(stream, out):
@@ -210,9 +197,13 @@ def _writer(stream, data):
             pass
 
 
-def _how_it_ended(returncode):
+def _how_it_ended(returncode, limit=None):
+    if limit is not None and limit.limit != "killed":
+        return f"it was stopped at its {limit.limit} limit: {limit.message}"
     if returncode is None:
         return "it stopped answering"
+    if 128 < returncode < 128 + 65:  # bwrap exits with 128 + N when its program dies of signal N
+        returncode = 128 - returncode
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
@@ -223,7 +214,7 @@ def _how_it_ended(returncode):
     return f"the process exited with code {returncode} (os._exit or exit in the code?)"
 
 
-def _decode_outcome(message):
+def _decode_outcome(message, limits):
     status = message.get("status")
     if status == "ok":
         try:
@@ -247,13 +238,16 @@ def _decode_outcome(message):
         return CaseOutcome(status)
     if status == "raised":
         err = message.get("error") or {}
-        text = f"{err.get('ename', 'Exception')}: {err.get('evalue', '')}" if isinstance(err, dict) else ""
-        return CaseOutcome("raised", error=" ".join(str(text).split())[:400])
+        if not isinstance(err, dict):
+            err = {}
+        ename, evalue = str(err.get("ename", "Exception")), str(err.get("evalue", ""))
+        return CaseOutcome("raised", error=" ".join(f"{ename}: {evalue}".split())[:400],
+                           limit=sandbox.limit_hit(limits, ename=ename, evalue=evalue))
     return CaseOutcome("bad-data", error=f"unknown status {str(status)[:40]!r}")
 
 
 def run_exercise(statements, requests, *, references, book_dir, timeout, deadline=None,
-                 limits=None):
+                 limits=None, strict=False):
     """Run the statements an answer needs, then each request, in a fresh exercise process.
 
     Parameters
@@ -270,52 +264,56 @@ def run_exercise(statements, requests, *, references, book_dir, timeout, deadlin
         Seconds for running the statements, and for each request.
     deadline : float, optional
         A ``time.monotonic()`` after which everything still running is stopped.
-    limits : object, optional
-        Resource limits, for the sandbox (see :mod:`grading.launch`).
+    limits : grading.sandbox.Limits, optional
+        Resource limits of the process; default ``Limits()``.
+    strict : bool, default False
+        Refuse to run without the sandbox.
 
     Returns
     -------
     ExerciseRun
         ``outcomes`` has a :class:`CaseOutcome` for every request id.
+
+    Raises
+    ------
+    grading.sandbox.SandboxUnavailable
+        If `strict` and the sandbox cannot run here.
     """
     run = ExerciseRun()
     ids = [r["id"] for r in requests]
+    limits = sandbox.Limits() if limits is None else limits
     scratch = Path(tempfile.mkdtemp(prefix="grading-exercise-"))
-    proc = None
+    started = None
     try:
         shutil.copy(_HERE / "_harness.py", scratch / "_harness.py")
         shutil.copy(_HERE / "_plain.py", scratch / "_plain.py")
         prepare_algos(Path(book_dir) / "algos", scratch / "algos", references)
-        read_only = launch.python_paths()
-        for entry in _book_entries(book_dir):
+        read_only = []
+        for entry in book_files(book_dir):
             (scratch / entry.name).symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
             read_only.append(entry.resolve())
         request = json.dumps({"statements": statements, "cases": requests},
                              allow_nan=False).encode("utf-8")
         argv = [sys.executable, "-I", "-B", str(scratch / "_harness.py")]
         with open(scratch / "stderr.log", "wb") as log:
-            proc = launch.start_exercise(argv, scratch=scratch, read_only=read_only,
-                                         env=_environment(scratch), limits=limits, stderr=log)
+            started = launch.start_exercise(argv, scratch=scratch, read_only=read_only,
+                                            setenv=ENVIRONMENT, limits=limits, strict=strict,
+                                            stderr=log)
+        proc = started.process
         events = queue.Queue()
         threads = [threading.Thread(target=_writer, args=(proc.stdin, request), daemon=True),
                    threading.Thread(target=_reader, args=(proc.stdout, events), daemon=True)]
         for t in threads:
             t.start()
-        _follow(proc, events, ids, run, timeout, deadline)
-        launch.stop_group(proc.pid)
-        try:
-            proc.wait(timeout=10)
-        except Exception:
-            pass
+        _follow(started, events, ids, run, timeout, deadline)
+        started.stop()
         for t in threads:
             t.join(timeout=5)
         run.log = _tail(scratch / "stderr.log")
     finally:
-        if proc is not None:
-            launch.stop_group(proc.pid)
-            if proc.poll() is None:
-                proc.kill()
-            for stream in (proc.stdin, proc.stdout):
+        if started is not None:
+            started.stop()
+            for stream in (started.process.stdin, started.process.stdout):
                 try:
                     stream.close()
                 except (OSError, AttributeError):
@@ -326,8 +324,9 @@ def run_exercise(statements, requests, *, references, book_dir, timeout, deadlin
     return run
 
 
-def _follow(proc, events, ids, run, timeout, deadline):
+def _follow(started, events, ids, run, timeout, deadline):
     """Read the process's messages until it is done, stops, or runs out of time."""
+    proc = started.process
     known = set(ids)
     current = None  # the request running now
     phase_end = time.monotonic() + timeout
@@ -356,9 +355,12 @@ def _follow(proc, events, ids, run, timeout, deadline):
                 proc.wait(timeout=5)
             except Exception:
                 pass
-            why = _how_it_ended(proc.poll())
+            hit = started.limit_hit()
+            hit = hit if hit is not None and hit.limit != "killed" else None
+            why = _how_it_ended(proc.poll(), hit)
             if current is not None:
-                run.outcomes[current] = CaseOutcome("died", error=why)
+                run.outcomes[current] = CaseOutcome("died", error=why, limit=hit)
+            run.limit = hit
             run.stopped = why
             return
         event = message["event"]
@@ -374,7 +376,7 @@ def _follow(proc, events, ids, run, timeout, deadline):
             current = message["id"]
             phase_end = time.monotonic() + timeout
         elif event == "case" and message.get("id") in known:
-            run.outcomes[message["id"]] = _decode_outcome(message)
+            run.outcomes[message["id"]] = _decode_outcome(message, started.limits)
             current = None
             phase_end = time.monotonic() + timeout
         elif event == "done":

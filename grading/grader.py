@@ -14,6 +14,11 @@ Two independent things happen to a notebook:
 So no code in the notebook can change a verdict: it never runs in the grader's process, its
 output is never read as a result, and its return values arrive as numbers, not objects.
 
+Both run contained (:mod:`grading.sandbox`): with limits on memory, processes, file size and
+CPU time and, on Linux with bubblewrap, in a sandbox without network that sees only the Python
+environment and the book's ``algos`` and data. A limit that stops a cell, the kernel or an
+answer is named in the report.
+
 The random data each check adds are drawn from a seed that is new for every run unless one is
 given (``seed=``, ``--seed``, ``SEED=``); the report records it, so a verdict can be
 reproduced exactly.
@@ -32,7 +37,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import _plain
+from . import _plain, sandbox
 from ._paths import book_dir as _default_book_dir
 from .checks import CHECKS, Failed, chapter_checks, rng_for
 from .checks._common import describe, one_line
@@ -48,6 +53,25 @@ CELL_TIMEOUT = 60
 TOTAL_TIMEOUT = 600
 #: A written answer needs at least this many words besides the placeholder.
 MIN_WORDS = 5
+
+
+def default_limits(memory=sandbox.Limits.memory, total_timeout=TOTAL_TIMEOUT):
+    """The resource limits of the processes that run a notebook's code.
+
+    Parameters
+    ----------
+    memory : int, default 2 GiB
+        Bytes per process (and for all the processes of one kernel or exercise together).
+    total_timeout : float, default 600
+        The notebook's time limit in seconds, which is also each process's CPU time limit: a
+        backstop for a process the per-cell (wall-clock) time limit does not reach.
+
+    Returns
+    -------
+    grading.sandbox.Limits
+        With the sandbox's defaults for processes (64) and file size (256 MiB).
+    """
+    return sandbox.Limits(memory=memory, cpu_time=total_timeout)
 
 
 def points(n):
@@ -131,7 +155,8 @@ class ExerciseResult:
 
 @dataclass
 class NotebookGrade:
-    """The outcome of :func:`grade` for one notebook."""
+    """The outcome of :func:`grade` for one notebook (``limits``: the names of the resource
+    limits its code ran into, such as ``"memory"``)."""
 
     notebook: Path
     chapter: str
@@ -139,6 +164,7 @@ class NotebookGrade:
     results: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     cells: list = field(default_factory=list)
+    limits: list = field(default_factory=list)
 
     @property
     def total(self):
@@ -176,6 +202,7 @@ class NotebookGrade:
             "notebook": str(self.notebook), "chapter": self.chapter, "seed": self.seed,
             "total": self.total, "max": self.max, "manual_max": self.manual_max,
             "passed": self.passed, "notes": list(self.notes), "cells": list(self.cells),
+            "limits": list(self.limits),
             "exercises": [{
                 "label": r.label, "title": r.title, "status": r.status, "verdict": r.verdict,
                 "message": r.message, "points": r.points, "earned": r.earned,
@@ -215,7 +242,7 @@ def new_seed():
 
 
 def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, seed=None, book_dir=None,
-          limits=None):
+          limits=None, strict=False):
     """Run a student's notebook and grade each exercise of its chapter.
 
     Parameters
@@ -231,8 +258,11 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, seed=None,
         Seed of the hidden random data; default: a new one (recorded in the report).
     book_dir : path, optional
         The folder holding ``algos`` and the chapters' files; default: this book.
-    limits : object, optional
-        Resource limits for the processes that run the student's code (issue 20).
+    limits : grading.sandbox.Limits, optional
+        Resource limits of each process that runs the student's code; default
+        :func:`default_limits` for ``total_timeout``.
+    strict : bool, default False
+        Refuse to grade where the sandbox cannot run (see :func:`grading.sandbox.available`).
 
     Returns
     -------
@@ -243,6 +273,8 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, seed=None,
     GradingError
         If ``path`` is missing, is not a notebook, has no exercise of this book, or no kernel
         can be started.
+    grading.sandbox.SandboxUnavailable
+        If `strict` and the sandbox cannot run here (raised before anything runs).
     ValueError
         If a time limit is not positive.
 
@@ -254,6 +286,9 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, seed=None,
     if not timeout > 0 or not total_timeout > 0:
         raise ValueError(f"time limits must be positive, got timeout={timeout}, "
                          f"total_timeout={total_timeout}")
+    if strict:
+        require_sandbox()
+    limits = default_limits(total_timeout=total_timeout) if limits is None else limits
     book_dir = Path(book_dir) if book_dir else _default_book_dir()
     seed = new_seed() if seed is None else int(seed)
     nb = load_notebook(path)
@@ -267,20 +302,21 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, seed=None,
     deadline = time.monotonic() + total_timeout
     try:
         kernel = run_notebook(copy.deepcopy(nb), path, book_dir=book_dir, timeout=timeout,
-                              deadline=deadline, total_timeout=total_timeout, limits=limits)
+                              deadline=deadline, total_timeout=total_timeout, limits=limits,
+                              strict=strict)
     except KernelStartError as exc:
         raise GradingError(f"could not start a Python kernel to run {path}: {exc}") from None
 
     parsed = parse_notebook(nb.cells)
     report = NotebookGrade(Path(path), chapter, seed)
-    graded = []
+    graded, hits = [], [kernel.limit] + [o.limit for o in kernel.outcomes.values()]
     for check in chapter_checks(chapter):
         ex = exercises.get(check.label)
         if check.written:
             graded.append((ex.cell if ex else len(nb.cells), _written_result(nb, ex, check)))
         else:
             result = _grade_auto(nb, ex, check, parsed, kernel, seed, book_dir, timeout,
-                                 deadline, limits)
+                                 deadline, limits, strict, hits)
             graded.append((ex.cell if ex else len(nb.cells), result))
     for label, ex in exercises.items():
         if label not in CHECKS:
@@ -289,7 +325,16 @@ def grade(path, *, timeout=CELL_TIMEOUT, total_timeout=TOTAL_TIMEOUT, seed=None,
                                              "please tell your teacher")))
     report.results = [r for _, r in sorted(graded, key=lambda item: item[0])]
     report.notes, report.cells = _cell_notes(nb, exercises.values(), kernel, report.results)
+    report.limits = sorted({hit.limit for hit in hits if hit is not None})
     return report
+
+
+def require_sandbox():
+    """Raise :class:`grading.sandbox.SandboxUnavailable` (saying why) if the sandbox cannot
+    run here."""
+    ok, why = sandbox.available()
+    if not ok:
+        raise sandbox.SandboxUnavailable(why)
 
 
 # --- automatic exercises --------------------------------------------------------------------------
@@ -343,6 +388,9 @@ def _judge(case, outcome, stopped):
         return True, ""
     if status == "not-implemented":
         return False, "not implemented yet"
+    if status == "raised" and outcome.limit is not None:
+        return False, (f"{what} was stopped at the {outcome.limit.limit} limit ({case.where}): "
+                       f"{outcome.limit.message}")
     if status == "raised":
         return False, f"{what} raised {outcome.error} ({case.where})"
     if status == "timeout":
@@ -360,7 +408,8 @@ def _judge(case, outcome, stopped):
     return False, f"not checked ({status})"
 
 
-def _grade_auto(nb, ex, check, parsed, kernel, seed, book_dir, timeout, deadline, limits):
+def _grade_auto(nb, ex, check, parsed, kernel, seed, book_dir, timeout, deadline, limits,
+                strict, hits):
     result = ExerciseResult(check.label, ex.title if ex else "", points=check.points,
                             manual=check.manual)
     if check.manual:
@@ -371,8 +420,10 @@ def _grade_auto(nb, ex, check, parsed, kernel, seed, book_dir, timeout, deadline
     needed = slice_for(parsed, check.names, end)
     statements = [{"cell": s.cell, "line": s.line, "source": src} for s, src in needed]
     run = run_exercise(statements, _requests(cases), references=check.references,
-                       book_dir=book_dir, timeout=timeout, deadline=deadline, limits=limits)
+                       book_dir=book_dir, timeout=timeout, deadline=deadline, limits=limits,
+                       strict=strict)
     outcomes = [run.outcomes[i] for i in range(len(cases))]
+    hits += [run.limit] + [o.limit for o in outcomes]
 
     called = [o.name for o in outcomes if o.status == "reference"] + run.references
     if called:
@@ -536,6 +587,8 @@ def _cell_notes(nb, exercises, kernel, results):
         where = describe_cell(None, i, nb.cells[i])
         if out.status == "timeout":
             notes.append(f"{where} was stopped after {out.seconds} s (an endless loop?)")
+        elif out.status == "error" and out.limit is not None:
+            notes.append(f"{where} was stopped at the {out.limit.limit} limit: {out.limit.message}")
         elif out.status == "error" and not expected and i not in explained:
             notes.append(f"{where} failed with {out.ename}: {one_line(out.evalue)}")
     if kernel.broken:

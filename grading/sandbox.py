@@ -6,7 +6,8 @@ kernel that runs the notebook, and the process that exercises the student's func
 
 * :class:`Limits`: memory, number of processes, file size and CPU time;
 * :func:`wrap`: the command line that runs a program inside the sandbox, with those limits;
-* :func:`run`: run a program that way, wait for it (with a time limit) and leave nothing behind;
+* :func:`start` and :func:`run`: start a program that way (and stop it, leaving nothing behind),
+  or run it to the end with a time limit;
 * :class:`KernelManager`: a Jupyter kernel manager that starts the kernel through :func:`wrap`,
   for ``nbclient``;
 * :func:`limit_hit`: which limit a failure came from, in a sentence the student can act on;
@@ -86,6 +87,7 @@ from traitlets import Bool, Dict, Instance, List, Unicode
 
 __all__ = [
     "Completed",
+    "Contained",
     "KernelManager",
     "LIMIT_NAMES",
     "LimitHit",
@@ -96,6 +98,7 @@ __all__ = [
     "parse_size",
     "python_paths",
     "run",
+    "start",
     "wrap",
 ]
 
@@ -194,6 +197,16 @@ class Limits:
     def tmp_size(self) -> int:
         """Bytes of the private ``/tmp`` (and ``/dev/shm``): ``file_size``, or 256 MiB."""
         return self.file_size or 256 * _MiB
+
+    def describe(self) -> str:
+        """The limits in words: ``"2 GiB of memory per process, 64 processes, ..."``."""
+        parts = [f"{_human(self.memory)} of memory per process" if self.memory else
+                 "no memory limit",
+                 f"{self.processes} processes" if self.processes else "no process limit",
+                 f"{_human(self.file_size)} per file" if self.file_size else "no file-size limit"]
+        if self.cpu_time:
+            parts.append(f"{self.cpu_time:g} s of CPU time per process")
+        return ", ".join(parts)
 
     def rlimits(self) -> dict[str, int]:
         """The resource limits to set, ``{"RLIMIT_...": value}`` (``RLIMIT_NPROC`` excluded)."""
@@ -858,6 +871,81 @@ def _last_exception(stderr: bytes):
     return "", ""
 
 
+class Contained:
+    """A program started contained (:func:`start`): its process, and what stopped it.
+
+    Attributes
+    ----------
+    process : subprocess.Popen
+        The process (``bwrap``, or the program itself without the sandbox).
+    limits : Limits
+        The limits it runs with.
+    """
+
+    def __init__(self, process: subprocess.Popen, limits: Limits):
+        self.process, self.limits = process, limits
+        self._watch = _MemoryWatch(process.pid, limits.memory) if limits.memory else None
+        self._stopped = False
+
+    @property
+    def memory_exceeded(self) -> bool:
+        """True if its processes together held more than ``limits.memory`` and were killed."""
+        return self._watch is not None and self._watch.exceeded
+
+    def stop(self) -> None:
+        """Kill the program and everything it started, and return once they are gone.
+
+        Inside the sandbox that is every process it started (its PID namespace ends with it);
+        without the sandbox, a process that left both its process group (``setsid``) and its
+        process tree (a double fork) can survive. Idempotent.
+        """
+        if self._stopped:
+            return
+        if self._watch is not None:
+            self._watch.stop()
+        _kill_tree(self.process.pid)
+        self.process.wait()
+        self._stopped = True
+
+    def limit_hit(self, *, ename: str = "", evalue: str = "") -> LimitHit | None:
+        """Which limit the program (or its exception `ename`: `evalue`) ran into, if any.
+
+        See :func:`limit_hit`; the memory of its processes together is checked first.
+        """
+        if self.memory_exceeded:
+            return _hit("memory", self.limits, together=True)
+        return limit_hit(self.limits, returncode=self.process.poll(), ename=ename, evalue=evalue)
+
+
+def start(argv, *, scratch, read_only=(), limits=None, strict=False, writable=(), setenv=None,
+          python=None, **popen) -> Contained:
+    """Start `argv` contained (:func:`wrap`), in a session of its own, and watch its memory.
+
+    Parameters
+    ----------
+    argv, read_only, scratch, limits, strict, writable, setenv, python
+        As for :func:`wrap` (`scratch` is also the working directory).
+    **popen
+        Passed to :class:`subprocess.Popen` (``stdin``, ``stdout``, ``stderr``...).
+
+    Returns
+    -------
+    Contained
+        Call its :meth:`Contained.stop` when done (also after the program exited: it kills what
+        the program left behind).
+
+    Raises
+    ------
+    SandboxUnavailable
+        If `strict` and the sandbox cannot run here.
+    """
+    limits = Limits() if limits is None else limits
+    cmd = wrap(argv, read_only=read_only, scratch=scratch, limits=limits, strict=strict,
+               writable=writable, setenv=setenv, python=python)
+    process = subprocess.Popen(cmd, start_new_session=True, cwd=scratch, **popen)
+    return Contained(process, limits)
+
+
 def run(argv, *, read_only=(), scratch=None, limits=None, strict=False, timeout=None,
         input=None, writable=(), setenv=None, python=None) -> Completed:
     """Run `argv` contained (:func:`wrap`), wait for it, and leave nothing of it running.
@@ -885,47 +973,37 @@ def run(argv, *, read_only=(), scratch=None, limits=None, strict=False, timeout=
 
     Notes
     -----
-    The program runs in its own session; when it ends (or is killed) its process group and
-    every process descended from it are killed, and :func:`run` returns once they are gone.
-    Inside the sandbox that is everything it started (its PID namespace ends with it); without
-    the sandbox, a process that left both the group (``setsid``) and the tree (a double fork)
-    can survive.
+    The program runs in its own session; when it ends (or is killed) it is stopped as
+    :meth:`Contained.stop` says, and :func:`run` returns once everything it started is gone.
     """
     limits = Limits() if limits is None else limits
     with contextlib.ExitStack() as stack:
         if scratch is None:
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="sandbox-"))
-        cmd = wrap(argv, read_only=read_only, scratch=scratch, limits=limits, strict=strict,
-                   writable=writable, setenv=setenv, python=python)
         # Files, not pipes: the run ends when the program does, even if something it started
         # (outside the sandbox) still holds its output open; and RLIMIT_FSIZE bounds them.
         stdin, stdout, stderr = (stack.enter_context(tempfile.TemporaryFile()) for _ in range(3))
         stdin.write(input or b"")
         stdin.seek(0)
-        proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr,
-                                start_new_session=True, cwd=scratch)
+        started = start(argv, read_only=read_only, scratch=scratch, limits=limits,
+                        strict=strict, writable=writable, setenv=setenv, python=python,
+                        stdin=stdin, stdout=stdout, stderr=stderr)
         timed_out = False
-        watch = _MemoryWatch(proc.pid, limits.memory) if limits.memory else None
         try:
-            proc.wait(timeout=timeout)
+            started.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
-            if watch is not None:
-                watch.stop()
-            _kill_tree(proc.pid)
-            proc.wait()
+            started.stop()
         stdout.seek(0)
         stderr.seek(0)
         out, err = stdout.read(), stderr.read()
-    if watch is not None and watch.exceeded:
-        hit = _hit("memory", limits, together=True)
-    elif timed_out:
+    if timed_out and not started.memory_exceeded:
         hit = _hit("time", limits, seconds=timeout)
     else:
         ename, evalue = _last_exception(err)
-        hit = limit_hit(limits, returncode=proc.returncode, ename=ename, evalue=evalue)
-    return Completed(proc.returncode, out, err, timed_out, hit)
+        hit = started.limit_hit(ename=ename, evalue=evalue)
+    return Completed(started.process.returncode, out, err, timed_out, hit)
 
 
 # --- a Jupyter kernel in the sandbox ----------------------------------------------------------
@@ -1055,7 +1133,8 @@ class KernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources
 
     async def _async_stop(self):
-        if self.has_kernel:
+        # A kernel that died was cleaned up (by nbclient) but still "has" its process.
+        if self.has_kernel and await self._async_is_alive():
             await self._async_shutdown_kernel(now=True)
         elif self._runtime_dir is not None:
             await self._async_cleanup_resources()
@@ -1082,4 +1161,5 @@ class KernelManager(AsyncKernelManager):
         """
         if self._watch is not None and self._watch.exceeded:
             return _hit("memory", self.limits, together=True)
+        self._note_exit()  # a kernel nbclient found dead is not cleaned up yet
         return limit_hit(self.limits, returncode=self.exit_status, ename=ename, evalue=evalue)

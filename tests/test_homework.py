@@ -624,10 +624,16 @@ def results_of(report):
     return {r.label: r for r in report.results}
 
 
-@pytest.mark.parametrize("path", list(SOLVED.values()), ids=list(SOLVED))
+# The chapters run through the grader here; the solved fixtures, in test_grading_folder.py's
+# class folder (with the same assertions), and the chapters' student notebooks through the
+# hand-out's self-check in test_handout.py (each of those runs a kernel: once is enough).
+GRADED_SOLVED = {name: p for name, p in SOLVED.items() if name.startswith("book/")}
+
+
+@pytest.mark.parametrize("path", list(GRADED_SOLVED.values()), ids=list(GRADED_SOLVED))
 def test_solution_notebooks_pass_everything(path, prefetched):
-    # Answers written independently of algos (the fixtures, the chapters' solution cells),
-    # checked against seed constants and, on the hidden data, against algos.
+    # Answers written independently of algos (the chapters' solution cells), checked against
+    # seed constants and, on the hidden data, against algos.
     report = graded(path)
     assert [r.label for r in report.results] == labels_in(path)
     failed = [r.line() for r in report.results if not r.passed]
@@ -641,26 +647,25 @@ def test_solution_notebooks_pass_everything(path, prefetched):
 
 @pytest.fixture(scope="module")
 def student_dirs(fixture_book, tmp_path_factory):
-    """Student notebooks made from the solved fixtures, and from the real chapters."""
+    """Student notebooks made from the solved fixtures (the chapters' are graded in
+    test_handout.py, in the hand-out's own environment)."""
     dirs = {"fixture": tmp_path_factory.mktemp("student-fixtures")}
     make_student(fixture_book, dirs["fixture"])
-    if CHAPTERS:
-        dirs["book"] = tmp_path_factory.mktemp("student-book")
-        make_student(BOOK, dirs["book"])
     return dirs
 
 
-STUDENT_CASES = [("fixture", c) for c in BRIEF_EXERCISES] + [("book", p.name) for p in CHAPTERS]
+STUDENT_CASES = [("fixture", c) for c in BRIEF_EXERCISES]
 
 
 @pytest.fixture(scope="module")
 def prefetched(student_dirs):
-    """Grade every solved and every fresh student notebook, two at a time.
+    """Grade the solved chapters and the fresh student notebooks, two at a time.
 
     Each grading is mostly one kernel running a chapter; two kernels share the machine's two
     cores better than one. The tests then read the reports from the cache.
     """
-    paths = list(SOLVED.values()) + [student_dirs[src] / chapter for src, chapter in STUDENT_CASES]
+    paths = list(GRADED_SOLVED.values()) + [student_dirs[src] / chapter
+                                             for src, chapter in STUDENT_CASES]
     todo = [p for p in paths if (str(p), ()) not in _REPORTS]
     with ThreadPoolExecutor(max_workers=2) as pool:
         for path, report in zip(todo, pool.map(grade, todo)):
@@ -670,8 +675,7 @@ def prefetched(student_dirs):
 @pytest.mark.parametrize("source, chapter", STUDENT_CASES, ids=[f"{s} {c}" for s, c in STUDENT_CASES])
 def test_fresh_student_notebook_fails_every_exercise_as_not_done(student_dirs, prefetched, source, chapter):
     report = graded(student_dirs[source] / chapter)
-    assert [r.label for r in report.results] == labels_in(
-        SOLUTION_FIXTURES[chapter] if source == "fixture" else BOOK / chapter)
+    assert [r.label for r in report.results] == labels_in(SOLUTION_FIXTURES[chapter])
     for r in report.results:
         assert not r.passed and r.earned == 0
         expected = "not answered yet" if CHECKS[r.label].written else "not implemented yet"
