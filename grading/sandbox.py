@@ -77,6 +77,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -763,7 +764,29 @@ def _kill_tree(pid: int, wait: float = 10.0) -> None:
         with contextlib.suppress(psutil.Error):
             proc.kill()
     if wait:
-        psutil.wait_procs(procs[1:], timeout=wait)
+        _wait_dead(procs[1:], timeout=wait)
+
+
+def _wait_dead(procs, timeout: float) -> None:
+    """Wait up to `timeout` seconds for every process of `procs` to have died.
+
+    A zombie counts as dead: it runs nothing and holds no memory, and whoever reaps it (the
+    machine's init, for the processes of a sandbox whose bwrap is gone) may take its time.
+    """
+    deadline = time.monotonic() + timeout
+    alive = list(procs)
+    while alive:
+        alive = [p for p in alive if _running(p)]
+        if not alive or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _kill_group(pgid):
@@ -1106,7 +1129,7 @@ class KernelManager(AsyncKernelManager):
         for proc in procs:
             with contextlib.suppress(psutil.Error):
                 proc.kill()
-        await asyncio.to_thread(psutil.wait_procs, procs, timeout=10)
+        await asyncio.to_thread(_wait_dead, procs, timeout=10)
 
     def _note_exit(self):
         # The kernel's exit status, if it ended by itself (not by the client shutting it down).
