@@ -147,8 +147,9 @@ def student_notebook(nb, nb_name="notebook"):
     -------
     dict
         A deep copy in which solution code is replaced by the stub, tagged solution markdown by
-        "Your answer here" (the tag stays), the changed code cells have no outputs and no
-        execution count, MyST markup is plain Markdown, the solutions' fold markers are gone,
+        "Your answer here" (the tag stays), the changed code cells and every code cell from the
+        first exercise on have no outputs and no execution count (their outputs came from the
+        solutions), MyST markup is plain Markdown, the solutions' fold markers are gone,
         and each exercise's cells say in their metadata which exercise they belong to and
         their role (``statement``, ``answer``, ``check``).
 
@@ -172,6 +173,15 @@ def student_notebook(nb, nb_name="notebook"):
             cell["source"] = _split_lines(ANSWER_PLACEHOLDER)
             # Pasted images belong to the answer, not to the question.
             cell.pop("attachments", None)
+
+    # Past the first exercise, every stored output comes from the solutions' run: a check cell
+    # printing ``breakdown_copies = 30`` or a later cell drawing the solution's result would
+    # hand out the answer. Those cells start empty; the student runs them.
+    first = min((ex.cell for ex in exercises), default=len(cells))
+    for cell in cells[first:]:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
 
     dropped, statements = set(), {}
     for number, ex in enumerate(exercises, start=1):

@@ -218,3 +218,67 @@ def test_a_case_that_runs_too_long_is_stopped_and_the_rest_is_not_run():
                        book_dir=book_dir(), timeout=1.5)
     assert [run.outcomes[i].status for i in range(3)] == ["ok", "timeout", "not-run"]
     assert run.stopped.startswith("timed out after 1.5 s")
+
+
+def test_every_automatic_check_guards_every_algorithm_module():
+    """Any algorithm module can be bent into another's step (the 2-D mixture's E-step on a
+    1-D column is the 1-D E-step; ``_distances``' kernels are K-means' E-step), so every check
+    of code stands in for all of them, not only for its own chapter's module."""
+    from grading.checks import CHECKS
+
+    modules = {f"algos.{p.stem}" for p in (book_dir() / "algos").glob("*.py")
+               if p.stem in ("kmeans", "kmedoids", "gmm1d", "gmm") or p.stem == "_distances"}
+    assert len(modules) == 5, modules
+    # a check with no references at all asks for a value computed on data (analyse), which the
+    # answer may compute with algos; a check that guards anything guards everything
+    weak = {label: sorted(modules - set(check.references)) for label, check in CHECKS.items()
+            if check.references and not modules <= set(check.references)}
+    assert not weak, f"checks that leave a reference callable: {weak}"
+    assert sum(bool(check.references) for check in CHECKS.values()) >= 12
+
+
+def test_an_answer_built_from_another_algos_module_is_a_reference_call():
+    """The bypasses a reviewer found: the 1-D E-step through ``algos.gmm``, K-means' E-step
+    through the private kernel ``_distances._scan_centers``."""
+    from grading.checks._common import ALGORITHM_REFERENCES
+
+    source = '''
+import numpy as np
+def via_gmm(x):
+    from algos import gmm
+    x = np.asarray(x, float)[:, None]
+    return gmm.e_step(x, [0.5, 0.5], np.array([[0.0], [1.0]]), np.ones((2, 1, 1)))
+def via_kernel(X):
+    from algos import _distances
+    return _distances._scan_centers(np.asarray(X, float).T.copy(), np.zeros((1, 2)), "l2", False)
+'''
+    run = run_exercise([{"cell": 0, "line": 1, "source": source}],
+                       [{"id": 0, "call": "via_gmm", "args": [_plain.encode(np.array([0.0, 1.0]))]},
+                        {"id": 1, "call": "via_kernel",
+                         "args": [_plain.encode(np.zeros((1, 2)))]}],
+                       references=list(ALGORITHM_REFERENCES), book_dir=book_dir(), timeout=60)
+    assert [run.outcomes[i].status for i in range(2)] == ["reference", "reference"], run.outcomes
+
+
+@pytest.mark.parametrize("chapter", sorted(p.name for p in book_dir().glob("*.ipynb")))
+def test_student_notebooks_show_no_output_of_the_solutions(chapter):
+    """From the first exercise on, no code cell of a student notebook keeps the output the
+    solutions produced (a self-check printing the answer, a cell drawing the solution's
+    result); the cells before it keep theirs, so the chapter still reads with its figures."""
+    from grading import student_notebook
+    from grading.markers import parse
+
+    nb = json.loads((book_dir() / chapter).read_text(encoding="utf-8"))
+    exercises = parse(nb, chapter)
+    if not exercises:
+        pytest.fail(f"{chapter} has no exercises")
+    student = student_notebook(nb, chapter)
+    roles = [c.get("metadata", {}).get("homework", {}).get("role") for c in student["cells"]]
+    first = next(i for i, c in enumerate(student["cells"])
+                 if c.get("metadata", {}).get("homework", {}).get("role") == "statement")
+    shown = [i for i, c in enumerate(student["cells"][first:], first)
+             if c["cell_type"] == "code" and (c["outputs"] or c["execution_count"])]
+    assert not shown, f"{chapter}: cells {shown} keep the solutions' outputs"
+    assert any(c["cell_type"] == "code" and c["outputs"] for c in student["cells"][:first]), \
+        f"{chapter}: the chapter before the exercises lost its outputs"
+    assert "check" in roles

@@ -158,16 +158,16 @@ def densities(x, means, sigmas):
 
 # --- references -----------------------------------------------------------------------------------
 
-#: What computes a K-means or K-medoids step in ``algos``: unavailable to the answers of those
-#: chapters' implement exercises (K-medoids' E-step is K-means' E-step; K-means' l1 objective
-#: is a K-medoids candidate cost).
-CLUSTERING_REFERENCES = (
+#: The algorithm modules of ``algos``, every one unavailable to the answers of every automatic
+#: exercise: each of them can be bent into another's step (the 2-D mixture's E-step on a 1-D
+#: column is the 1-D E-step; the distance kernels behind ``kmeans.e_step`` are its E-step), so
+#: guarding only the chapter's own module let such answers pass. Plotting, the step-through
+#: and validation stay available.
+ALGORITHM_REFERENCES = (
     "algos.kmeans",
     "algos.kmedoids",
-    "algos._distances.nearest_center",
-    "algos._distances.two_nearest",
-    "algos._distances.distance_to_assigned",
-    "algos._distances.medoid_costs",
+    "algos.gmm1d",
+    "algos.gmm",
+    "algos._distances",
 )
-#: What computes a step of 1-D EM in ``algos``.
-MIXTURE_REFERENCES = ("algos.gmm1d",)
+CLUSTERING_REFERENCES = MIXTURE_REFERENCES = ALGORITHM_REFERENCES

@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from . import Case, Part, calls, check, written
-from ._common import Failed, as_array, as_number, close, describe, fmt, is_numeric
+from ._common import (ALGORITHM_REFERENCES, Failed, as_array, as_number, close, describe, fmt,
+                      is_numeric)
 
 CHAPTER = "gmm_2d.ipynb"
-#: What computes a step of d-dimensional EM in ``algos``.
-GAUSSIAN_REFERENCES = ("algos.gmm",)
+#: What the answers may not call (every algorithm module of ``algos``).
+GAUSSIAN_REFERENCES = ALGORITHM_REFERENCES
 #: The homework input of the log-density exercise: four points, the last one 1,000 units
 #: (about 700 standard deviations) from the mean.
 HW_X = np.array([[0.0, 0.0], [1.0, 2.0], [-3.0, 0.5], [1000.0, 0.0]])
