@@ -415,7 +415,31 @@ def test_widget_play_reads_pause_while_playing(km):
     assert c.play_toggle.description == "Play"
 
 
-# "Play" runs on the kernel's event loop; here asyncio.run stands in for the kernel's loop.
+# "Play" runs on the kernel's event loop; here asyncio.run stands in for the kernel's loop. It
+# runs in a thread of its own: in the test process, Playwright's synchronous API (the browser
+# tests' session fixture) leaves its own loop registered as running in the main thread, where
+# asyncio.run would refuse to start and the widget would take that loop for a kernel's.
+
+
+def in_fresh_thread(function, *args):
+    """``function(*args)`` in a new thread (no event loop running there); its result, or its
+    exception raised here."""
+    import threading
+
+    box = {}
+
+    def run():
+        try:
+            box["value"] = function(*args)
+        except BaseException as exc:  # re-raised in the test's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
 
 
 def play_and_watch(c, scenario, interval_ms=5):
@@ -432,7 +456,7 @@ def play_and_watch(c, scenario, interval_ms=5):
         assert c._playing is None
         assert asyncio.all_tasks() == {asyncio.current_task()}, "Play left a task running"
 
-    asyncio.run(main())
+    in_fresh_thread(asyncio.run, main())
     return shown
 
 
@@ -608,10 +632,14 @@ def test_widget_pause_next_previous_reset_then_play_again(em):
 
 def test_widget_play_outside_an_event_loop_only_changes_the_label(km):
     c = controls(km)
-    c.play_toggle.value = True  # a script has no kernel loop to play on
-    assert c.play_toggle.description == "Pause" and c._playing is None and c.index == 0
-    c.reset.click()
-    assert c.play_toggle.description == "Play"
+
+    def script():
+        c.play_toggle.value = True  # a script has no kernel loop to play on
+        assert c.play_toggle.description == "Pause" and c._playing is None and c.index == 0
+        c.reset.click()
+        assert c.play_toggle.description == "Play"
+
+    in_fresh_thread(script)
 
 
 def test_widget_controls_wrap_instead_of_truncating(km):
