@@ -20,10 +20,10 @@ PORT   ?= 8000
 LAB_CONFIG := $(CURDIR)/jupyter-config
 # pytest arguments for `make test`, e.g. `make test PYTEST_ARGS="-x tests/test_site.py"`.
 PYTEST_ARGS ?=
-# Test processes (pytest-xdist): one per CPU. A notebook's cells, and the files with an
-# expensive module fixture, run whole in one process (tests/conftest.py: WHOLE_FILE); every
-# other test goes to whichever process is free. TEST_JOBS=0 runs serially.
-TEST_JOBS ?= auto
+# Test processes (pytest-xdist): one more than the CPUs, because many tests spend their time
+# waiting on kernels, browsers and servers. Each test file runs whole in one process (a
+# notebook's cells in order, one JupyterLab or graded class per file). TEST_JOBS=0 runs serially.
+TEST_JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 
 # JupyterLab refuses to run as root unless told to.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -56,7 +56,7 @@ book: $(STAMP)
 	@echo "or run 'make serve' and browse http://127.0.0.1:$(PORT)/"
 
 test: book
-	$(PY) -m pytest $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadgroup) $(PYTEST_ARGS)
+	$(PY) -m pytest $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadfile) $(PYTEST_ARGS)
 
 serve:
 	@test -f $(SITE)/index.html || { echo "No site in $(SITE): run 'make book' first."; exit 2; }

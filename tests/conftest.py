@@ -85,19 +85,6 @@ def pytest_sessionstart(session):
         raise pytest.UsageError(f"the tests imported algos from {origin}, not from {book}")
 
 
-#: Files whose tests must run in one process, in order, under ``make test``'s pytest-xdist
-#: (``--dist loadgroup``): a notebook's cells (nbval), and the files whose module fixture is
-#: expensive (a JupyterLab server, a graded class folder, a fresh hand-out environment, the
-#: student notebooks). Every other test goes to whichever process is free.
-WHOLE_FILE = {"test_lab.py", "test_grading_folder.py", "test_handout.py", "test_homework.py"}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.path.suffix == ".ipynb" or item.path.name in WHOLE_FILE:
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
-
-
 def pytest_ignore_collect(collection_path, config):
     """Leave notebooks under tests/ alone: they are test data (e.g. for the grader).
 
