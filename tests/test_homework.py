@@ -301,6 +301,7 @@ def test_student_notebook_has_no_solution_and_keeps_everything_else(path):
     exercises, mapping = student_cells_of(chapter)
     assert len(student["cells"]) == len(chapter["cells"]) - sum(len(e.gate_cells) for e in exercises)
     roles = {}
+    first = min(ex.cell for ex in exercises)
     for ex in exercises:
         roles[ex.cell] = (ex.label, "statement")
         roles.update({i: (ex.label, "answer") for i in ex.solution_cells})
@@ -331,8 +332,13 @@ def test_student_notebook_has_no_solution_and_keeps_everything_else(path):
             assert re.search(r"\d+ points?, (checked by the grader|read by your teacher)", src)
         elif before["cell_type"] == "code" or not any(RAW_MYST.search(ln) for ln in
                                                        source_of(before).splitlines()):
-            assert {k: v for k, v in after.items() if k != "metadata"} == \
-                {k: v for k, v in before.items() if k != "metadata"}, f"cell {i + 1} changed"
+            kept = {k for k in before if k != "metadata"}
+            if before["cell_type"] == "code" and i > first:
+                # from the first exercise on, outputs came from the solutions: cleared
+                assert after["outputs"] == [] and after["execution_count"] is None, f"cell {i + 1}"
+                kept -= {"outputs", "execution_count"}
+            assert {k: after[k] for k in kept} == {k: before[k] for k in kept}, \
+                f"cell {i + 1} changed"
 
 
 @pytest.mark.parametrize("path", list(SOLVED.values()), ids=list(SOLVED))
@@ -749,9 +755,8 @@ def test_a_kernel_that_ignores_the_time_limit_is_stopped(tmp_path):
     assert res["kmeans-m-step"].message.startswith("timed out after 2 s on seed 001's points")
     # The kernel was shut down, but verdicts do not depend on it: the objective is still checked.
     assert res["kmeans-objective"].passed
-    # the analysis exercise's number needs the notebook's statements: stopped as well
-    assert res["kmeans-local-optima"].earned == 0
-    assert "time limit" in res["kmeans-local-optima"].message
+    # ... and the analysis exercise's number, computed in its own process as well
+    assert res["kmeans-local-optima"].passed
     assert any("did not stop" in n and "was shut down" in n for n in report.notes), report.notes
 
 
