@@ -121,8 +121,8 @@ def test_chapter_shows_a_step_through(name):
 
 PENDING: set[str] = set()
 KINDS = ("implement", "derive", "extend", "analyse")
-#: Characters a code line may have: a code block of the 1280 px page holds 77.
-CODE_COLUMNS = 77
+#: Characters a code line may have: a code block of the 1280 px page holds about 77-78.
+CODE_COLUMNS = 76
 #: Assert lines a reader may see on a page (the rest are checks, hidden with remove-* tags).
 ASSERTS_IN_VIEW = 5
 BADGES = {"core": "{bdg-primary}`core`", "going further": "{bdg-secondary}`going further`"}
@@ -233,8 +233,10 @@ def test_drawing_code_is_folded(name):
 
 @pytest.mark.parametrize("name", _chapter_params())
 def test_code_lines_fit_the_column(name):
+    # code shown open gets one column of margin; folded drawing code (hide-input) the full width
     long = [f"cell {i}: {len(line)} chars" for i, c in _visible_code(_load(name))
-            for line in _source(c).splitlines() if len(line) > CODE_COLUMNS]
+            for line in _source(c).splitlines()
+            if len(line) > CODE_COLUMNS + ("hide-input" in _tags(c))]
     assert not long, f"{name}: {len(long)} code lines wider than {CODE_COLUMNS}: {long[:8]}"
 
 
