@@ -10,7 +10,11 @@ Standard input: one JSON document, ``{"statements": [...], "cases": [...]}``:
   the answer needs (see :mod:`grading.slicing`), run in order in one namespace; a statement
   that raises is reported and the next one runs;
 * ``cases``: ``{"id": i, "call": name, "args": [plain, ...]}`` (call a function) or
-  ``{"id": i, "value": name | [names]}`` (read variables).
+  ``{"id": i, "value": name | [names]}`` (read variables);
+* ``outside`` (optional): installed packages the answer must not call (``"scipy"``,
+  ``"sklearn"``). While a case runs, a profile hook watches every Python function call; a call
+  into one of them (other than while a module is being imported) stops the case, which is
+  reported as ``reference`` with the function's name.
 
 Standard output: one JSON object per line, the only channel back to the grader:
 ``{"event": "statement", "cell", "line", "error"}`` for a statement that raised,
@@ -55,6 +59,51 @@ def _called_references():
     return [str(c) for c in called]
 
 
+class OutsideCalled(BaseException):
+    """Raised by the profile hook: the answer called a package the exercise leaves out."""
+
+
+_OUTSIDE_CALLED = []
+_FUNCTION = 0x1  # CO_OPTIMIZED: the code of a function (not a module's or class's body)
+
+
+def _package_roots(names):
+    """The folders of the installed packages ``names`` (without importing them)."""
+    import importlib.util
+
+    roots = []
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.submodule_search_locations:
+            roots += [os.path.join(p, "") for p in spec.submodule_search_locations]
+        elif spec is not None and spec.origin:
+            roots.append(spec.origin)
+    return tuple(roots)
+
+
+def _outside_hook(roots):
+    """A ``sys.setprofile`` function that stops at the first call into ``roots``."""
+    def importing(frame):
+        while frame is not None:
+            if frame.f_code.co_filename.startswith("<frozen importlib"):
+                return True
+            frame = frame.f_back
+        return False
+
+    def hook(frame, event, arg):
+        code = frame.f_code
+        if (event == "call" and code.co_flags & _FUNCTION and code.co_filename.startswith(roots)
+                and not importing(frame)):
+            name = f"{frame.f_globals.get('__name__', '?')}.{getattr(code, 'co_qualname', code.co_name)}"
+            _OUTSIDE_CALLED.append(name)
+            sys.setprofile(None)
+            raise OutsideCalled(name)
+    return hook
+
+
 def main():
     request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
@@ -82,15 +131,18 @@ def main():
 
     warnings.simplefilter("ignore")
     np.seterr(all="ignore")
+    roots = _package_roots(request.get("outside") or [])
+    hook = _outside_hook(roots) if roots else None
     for case in request["cases"]:
         send({"event": "start", "id": case["id"]})
         started = time.perf_counter()
+        del _OUTSIDE_CALLED[:]
         try:
-            result = _run_case(case, namespace, _plain, np)
+            result = _run_case(case, namespace, _plain, np, hook)
         except BaseException as exc:  # noqa: B036 (e.g. an answer that cannot be encoded)
             result = {"status": "raised", "error": _error(exc)}
         result.update(event="case", id=case["id"], seconds=time.perf_counter() - started)
-        called = _called_references()
+        called = _called_references() + _OUTSIDE_CALLED[:1]
         if called and result["status"] != "missing":
             result = {"event": "case", "id": case["id"], "status": "reference", "name": called[0]}
         send(result)
@@ -99,7 +151,7 @@ def main():
     os._exit(0)  # skip whatever the student registered to run at exit
 
 
-def _run_case(case, namespace, plain, np):
+def _run_case(case, namespace, plain, np, hook=None):
     if "value" in case:
         names = case["value"] if isinstance(case["value"], list) else [case["value"]]
         missing = [n for n in names if n not in namespace]
@@ -117,11 +169,15 @@ def _run_case(case, namespace, plain, np):
     args = [plain.decode(a) for a in case["args"]]
     kept = copy.deepcopy(args)
     try:
-        value = func(*args)
+        sys.setprofile(hook)
+        try:
+            value = func(*args)
+        finally:
+            sys.setprofile(None)
     except NotImplementedError:
         return {"status": "not-implemented"}
     except BaseException as exc:  # noqa: B036
-        if type(exc).__name__ == "ReferenceCalled":
+        if type(exc).__name__ in ("ReferenceCalled", "OutsideCalled"):
             return {"status": "reference", "name": str(exc)}
         return {"status": "raised", "error": _error(exc)}
     changed = [i for i, (a, b) in enumerate(zip(args, kept))

@@ -8,7 +8,9 @@ no user site, not even the script's folder on ``sys.path``) in a scratch folder 
 * ``algos/``, a copy of the book's package in which the references the exercise asks the
   student to write are stand-ins (``Check.references``): a whole module (``algos.kmeans``)
   becomes a module whose every function records the call and raises ``ReferenceCalled``, a
-  single function (``algos._distances.nearest_center``) is replaced the same way;
+  single function (``algos._distances.nearest_center``) is replaced the same way; installed
+  packages named in the references (``"scipy"``, ``"sklearn"``) stay importable, but a call
+  into one of them while a case runs stops the case (see :mod:`grading._harness`);
 * links to the book's data files (:func:`grading._paths.book_files`), which a notebook may read.
 
 Nothing of the grader is importable there, and the inputs arrive on standard input: the
@@ -24,6 +26,7 @@ case stopped by a limit says which (``CaseOutcome.limit``).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import queue
 import shutil
@@ -160,6 +163,28 @@ def prepare_algos(source, dest, references):
         path.write_text(text + "\n".join(lines) + "\n", encoding="utf-8")
 
 
+def split_references(references):
+    """``(references into algos, installed packages)``: ``"algos.kmeans"`` and
+    ``"algos._distances.nearest_center"`` are stood in for in the copy of ``algos``
+    (:func:`prepare_algos`); a bare package name such as ``"scipy"`` or ``"sklearn"`` is
+    watched in the exercise process, where any call into it stops the case.
+
+    Raises
+    ------
+    ValueError
+        If a name that is not in ``algos`` is dotted or not an installed package.
+    """
+    inside, outside = [], []
+    for ref in references:
+        if ref.split(".")[0] == "algos":
+            inside.append(ref)
+        elif "." in ref or importlib.util.find_spec(ref) is None:
+            raise ValueError(f"reference {ref!r} is neither in algos nor an installed package")
+        else:
+            outside.append(ref)
+    return inside, outside
+
+
 #: The exercise process's environment variables besides the sandbox's own (``HOME`` is the
 #: scratch folder, one thread for numpy's libraries...); nothing else of the caller's passes.
 ENVIRONMENT = {"LANG": "C.UTF-8", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
@@ -287,12 +312,13 @@ def run_exercise(statements, requests, *, references, book_dir, timeout, deadlin
     try:
         shutil.copy(_HERE / "_harness.py", scratch / "_harness.py")
         shutil.copy(_HERE / "_plain.py", scratch / "_plain.py")
-        prepare_algos(Path(book_dir) / "algos", scratch / "algos", references)
+        inside, outside = split_references(references)
+        prepare_algos(Path(book_dir) / "algos", scratch / "algos", inside)
         read_only = []
         for entry in book_files(book_dir):
             (scratch / entry.name).symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
             read_only.append(entry.resolve())
-        request = json.dumps({"statements": statements, "cases": requests},
+        request = json.dumps({"statements": statements, "cases": requests, "outside": outside},
                              allow_nan=False).encode("utf-8")
         argv = [sys.executable, "-I", "-B", str(scratch / "_harness.py")]
         with open(scratch / "stderr.log", "wb") as log:

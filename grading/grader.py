@@ -139,9 +139,11 @@ class ExerciseResult:
 
     @property
     def verdict(self):
+        """``PASS``; ``PART`` when some automatic points were earned, or all of them with the
+        written part still unanswered; else ``FAIL``."""
         if self.passed:
             return "PASS"
-        return "PART" if 0 < self.earned < self.points else "FAIL"
+        return "PART" if 0 < self.earned else "FAIL"
 
     def points_text(self):
         auto = f"{self.earned:g}/{points(self.points)}" if self.points else ""
@@ -428,9 +430,15 @@ def _grade_auto(nb, ex, check, parsed, kernel, seed, book_dir, timeout, deadline
     called = [o.name for o in outcomes if o.status == "reference"] + run.references
     if called:
         result.status = "reference"
-        result.message = (f"your answer calls {called[0]}, which this exercise asks you to "
-                          f"write yourself: no points. Write it with numpy (the grader runs "
-                          f"your code without the book's version)")
+        package = called[0].split(".")[0]
+        if package == "algos":
+            result.message = (f"your answer calls {called[0]}, which this exercise asks you to "
+                              f"write yourself: no points. Write it with numpy (the grader runs "
+                              f"your code without the book's version)")
+        else:
+            result.message = (f"your answer calls {called[0]} ({package}), but this exercise "
+                              f"asks for numpy only: no points. Write the computation with "
+                              f"numpy yourself")
         result.parts = [PartResult(p.title, p.points, 0, result.message) for p in parts]
         return result
     if all(o.status == "not-implemented" for o in outcomes):

@@ -13,6 +13,7 @@ codec). Three kinds of answers:
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import re
@@ -563,3 +564,80 @@ def test_no_answer_line_appears_outside_the_answers(path):
                     if len(text) > 25 and text in elsewhere and not BOILERPLATE.match(text):
                         found.append(f"{ex.label}: {text}")
     assert not found, f"{path.name}: answer lines elsewhere in the notebook: {found}"
+
+
+class _Anonymous(ast.NodeTransformer):
+    """Every variable and parameter named ``_``: an expression's shape, whatever the names."""
+
+    def visit_Name(self, node):
+        return ast.copy_location(ast.Name(id="_", ctx=ast.Load()), node)
+
+
+def _size(node):
+    """Nodes of an expression, its load/store markers apart."""
+    return sum(1 for n in ast.walk(node) if not isinstance(n, ast.expr_context))
+
+
+#: An expression this big in a self-check is computing something, not calling the answer.
+REVEALING_SIZE = 8
+
+
+def answer_shapes_in(answer, check, own_names=()):
+    """The expressions of ``answer`` (code) that a ``check`` cell also computes, up to the
+    names of variables: the self-check then prints the way to the answer. Calls of the
+    exercise's own names (``own_names``, the functions the student writes) are the check's
+    business and do not count."""
+    def shapes(source):
+        found = {}
+        for node in ast.walk(ast.parse(source)):
+            if (isinstance(node, ast.expr) and _size(node) >= REVEALING_SIZE
+                    and not isinstance(node, (ast.JoinedStr, ast.FormattedValue))
+                    and not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                             and node.func.id in own_names)):
+                copy_ = _Anonymous().visit(ast.parse(ast.unparse(node), mode="eval"))
+                found[ast.dump(copy_.body)] = ast.unparse(node)
+        return found
+
+    in_check = shapes(check)
+    return sorted(text for shape, text in shapes(answer).items() if shape in in_check)
+
+
+def test_the_revealing_check_detector_finds_a_renamed_answer():
+    """The check of ``most_uncertain`` once computed the answer with other names."""
+    answer = ("resp_first = gmm1d.e_step(x_hw, *start_hw)\n"
+              "spread = np.abs(resp_first[:, 0] - resp_first[:, 1])\n"
+              "most_uncertain = int(np.argmin(spread))\n")
+    old_check = ("r_check = gmm1d.e_step(x_hw, *start_hw)\n"
+                 "gap = np.abs(r_check[:, 0] - r_check[:, 1])\n"
+                 "assert most_uncertain == np.argmin(gap)\n")
+    assert answer_shapes_in(answer, old_check) == [
+        "np.abs(resp_first[:, 0] - resp_first[:, 1])", "resp_first[:, 0] - resp_first[:, 1]"]
+    assert answer_shapes_in(answer, "assert 0 <= most_uncertain < len(x_hw)\n") == []
+    # calling the student's own function is what a check does
+    assert answer_shapes_in("y = f(a[:, 0] - a[:, 1], b[0], c[1])\n",
+                            "z = f(p[:, 0] - p[:, 1], q[0], r[1])\n", own_names=("f",)) == [
+        "a[:, 0] - a[:, 1]"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS_WITH_CHECKS, ids=[p.name for p in CHAPTERS_WITH_CHECKS])
+def test_no_self_check_computes_its_answer(path):
+    """A self-check cell (kept in the student notebook) tests the answer without computing it
+    the answer's way: no expression of the answer's code, up to the names, is in its check."""
+    from textwrap import dedent
+
+    from grading.markers import solution_blocks, source_of
+    from grading.slicing import python_source
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    exercises, _ = _outside_answers(nb)
+    found = []
+    for ex in exercises:
+        own = CHECKS[ex.label].names if ex.label in CHECKS else ()
+        check = "\n".join(python_source(source_of(nb["cells"][i])) for i in ex.check_cells)
+        for i in ex.solution_cells:
+            source = source_of(nb["cells"][i])
+            lines = source.splitlines()
+            for begin, end in solution_blocks(source)[0]:
+                answer = dedent("\n".join(lines[begin + 1:end]))
+                found += [f"{ex.label}: {t}" for t in answer_shapes_in(answer, check, own)]
+    assert not found, f"{path.name}: self-checks compute the answer: {found}"

@@ -260,6 +260,72 @@ def via_kernel(X):
     assert [run.outcomes[i].status for i in range(2)] == ["reference", "reference"], run.outcomes
 
 
+def test_an_answer_built_from_scipy_or_scikit_learn_is_a_reference_call():
+    """The bypasses a reviewer found for the "numpy only" exercises: SciPy's multivariate
+    normal for the 2-D log-density, scikit-learn's private M-step helper for the covariance
+    M-step; and k-means++ from scikit-learn. Importing the packages at the top (as a chapter
+    does for its data) stays allowed, and so does numpy code; a student's own helper module
+    name that merely starts like a package's is not one."""
+    from grading.checks._common import NUMPY_ONLY_REFERENCES
+
+    source = '''
+import numpy as np
+from scipy.stats import multivariate_normal
+import sklearn.mixture._gaussian_mixture as sk_gm
+def via_scipy(X):
+    return multivariate_normal.logpdf(np.asarray(X, float), np.zeros(2), np.eye(2))
+def via_private_sklearn(X):
+    X = np.asarray(X, float)
+    resp = np.full((len(X), 1), 1.0)
+    return sk_gm._estimate_gaussian_parameters(X, resp, 1e-6, "full")[2]
+def via_import_inside(X):
+    from sklearn.cluster import kmeans_plusplus
+    return kmeans_plusplus(np.asarray(X, float), 1, random_state=0)[0]
+def with_numpy(X):
+    X = np.asarray(X, float)
+    return -0.5 * (X ** 2).sum(axis=1) - np.log(2 * np.pi)
+'''
+    X = _plain.encode(np.array([[0.0, 1.0], [2.0, -1.0], [0.5, 0.5]]))
+    names = ["via_scipy", "via_private_sklearn", "via_import_inside", "with_numpy"]
+    run = run_exercise([{"cell": 0, "line": 1, "source": source}],
+                       [{"id": i, "call": name, "args": [X]} for i, name in enumerate(names)],
+                       references=list(NUMPY_ONLY_REFERENCES), book_dir=book_dir(), timeout=120)
+    outcomes = [run.outcomes[i] for i in range(4)]
+    assert [o.status for o in outcomes] == ["reference", "reference", "reference", "ok"], \
+        (outcomes, run.statement_errors, run.log)
+    assert outcomes[0].name.startswith("scipy.stats."), outcomes[0].name
+    assert outcomes[1].name.startswith("sklearn.mixture._gaussian_mixture."), outcomes[1].name
+    assert outcomes[2].name.startswith("sklearn."), outcomes[2].name
+    np.testing.assert_allclose(outcomes[3].value, [-2.337877, -4.337877, -2.087877], atol=1e-6)
+    assert not run.statement_errors and not run.references
+    # without the packages among the references the same answers run
+    run = run_exercise([{"cell": 0, "line": 1, "source": source}],
+                       [{"id": 0, "call": "via_scipy", "args": [X]}],
+                       references=list(NUMPY_ONLY_REFERENCES[:-3]), book_dir=book_dir(),
+                       timeout=120)
+    np.testing.assert_allclose(run.outcomes[0].value, [-2.337877, -4.337877, -2.087877], atol=1e-6)
+
+
+def test_a_reference_must_be_in_algos_or_an_installed_package():
+    from grading.exercise import split_references
+
+    assert split_references(["algos.kmeans", "scipy", "sklearn"]) == (["algos.kmeans"],
+                                                                      ["scipy", "sklearn"])
+    for bad in ["scipy.stats", "no_such_package_here"]:
+        with pytest.raises(ValueError, match=bad):
+            split_references([bad])
+
+
+def test_every_check_of_code_is_numpy_only():
+    """A check that guards algos also refuses SciPy, scikit-learn and kmedoids."""
+    from grading.checks import CHECKS
+    from grading.checks._common import LIBRARY_REFERENCES
+
+    loose = sorted(label for label, check in CHECKS.items()
+                   if check.references and not set(LIBRARY_REFERENCES) <= set(check.references))
+    assert not loose, f"checks that let an answer call a library: {loose}"
+
+
 @pytest.mark.parametrize("chapter", sorted(p.name for p in book_dir().glob("*.ipynb")))
 def test_student_notebooks_show_no_output_of_the_solutions(chapter):
     """From the first exercise on, no code cell of a student notebook keeps the output the
@@ -282,3 +348,18 @@ def test_student_notebooks_show_no_output_of_the_solutions(chapter):
     assert any(c["cell_type"] == "code" and c["outputs"] for c in student["cells"][:first]), \
         f"{chapter}: the chapter before the exercises lost its outputs"
     assert "check" in roles
+
+
+def test_verdict_of_an_exercise_whose_written_part_is_still_missing():
+    """A reviewer saw FAIL for an exercise whose automatic points were all earned while its
+    written sentence was still to come: that is partly done, not failed."""
+    from grading.grader import ExerciseResult
+
+    def verdict(earned, answered):
+        return ExerciseResult("x", status="pass", points=2, earned=earned, manual=1,
+                              answered=answered).verdict
+
+    assert verdict(2, True) == "PASS"
+    assert verdict(2, False) == "PART"
+    assert verdict(1, True) == "PART"
+    assert verdict(0, True) == "FAIL" and verdict(0, False) == "FAIL"

@@ -170,4 +170,11 @@ ALGORITHM_REFERENCES = (
     "algos.gmm",
     "algos._distances",
 )
-CLUSTERING_REFERENCES = MIXTURE_REFERENCES = ALGORITHM_REFERENCES
+#: Installed packages that compute what the implement and extend exercises ask for (SciPy's
+#: distances, densities and log-sum-exp; scikit-learn's k-means++ and mixtures, even their
+#: private helpers; the kmedoids package's swaps): the chapters ask for numpy, so an answer
+#: that calls into one of them earns no points either. Importing them stays allowed.
+LIBRARY_REFERENCES = ("scipy", "sklearn", "kmedoids")
+#: What an implement or extend exercise's answer may not call.
+NUMPY_ONLY_REFERENCES = ALGORITHM_REFERENCES + LIBRARY_REFERENCES
+CLUSTERING_REFERENCES = MIXTURE_REFERENCES = NUMPY_ONLY_REFERENCES
