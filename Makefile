@@ -22,7 +22,8 @@ LAB_CONFIG := $(CURDIR)/jupyter-config
 PYTEST_ARGS ?=
 # Test processes (pytest-xdist): one more than the CPUs, because many tests spend their time
 # waiting on kernels, browsers and servers. Each test file runs whole in one process (a
-# notebook's cells in order, one JupyterLab or graded class per file). TEST_JOBS=0 runs serially.
+# notebook's cells in order, one JupyterLab or graded class per file), the slowest files first
+# (tests/conftest.py, SLOWEST_FIRST; xdist's own reordering is off). TEST_JOBS=0 runs serially.
 TEST_JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 
 # JupyterLab refuses to run as root unless told to.
@@ -56,7 +57,7 @@ book: $(STAMP)
 	@echo "or run 'make serve' and browse http://127.0.0.1:$(PORT)/"
 
 test: book
-	$(PY) -m pytest $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadfile) $(PYTEST_ARGS)
+	$(PY) -m pytest $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder) $(PYTEST_ARGS)
 
 serve:
 	@test -f $(SITE)/index.html || { echo "No site in $(SITE): run 'make book' first."; exit 2; }

@@ -77,3 +77,12 @@ def test_pytest_run_directly_cleans_the_environment_it_was_given(tmp_path):
     seen = decoy_seen(decoy)
     assert [line.split()[0] for line in seen] == [str(proc.pid)], seen
 
+
+
+def test_the_slowest_first_order_names_files_that_exist():
+    """`make test` starts the files of conftest.SLOWEST_FIRST first; a renamed file would
+    silently lose its place."""
+    from conftest import REPO, SLOWEST_FIRST
+
+    missing = [p for p in SLOWEST_FIRST if not (REPO / p).is_file()]
+    assert not missing and len(set(SLOWEST_FIRST)) == len(SLOWEST_FIRST), missing

@@ -180,7 +180,9 @@ def test_one_truth_per_frame(method, data, kwargs, last_kind, converged):
     assert all(ax.get_title() == "" for fig in figures.values() for ax in fig.axes)
     assert all(not t.get_text().startswith(("Iteration", "Start")) for fig in figures.values()
                for t in fig.texts)
-    # caption (HTML), widget title and alt text say the same sentence
+    # caption (HTML), widget title and alt text say the same sentence (the words are
+    # compared, not the pictures, which to_html would draw for every frame)
+    p.png = lambda *args, **kwargs: b"PNG"
     page = p.to_html()
     payload = json.loads(page.split('<script type="application/json">', 1)[1]
                          .split("</script>", 1)[0].replace("<\\/", "</"))

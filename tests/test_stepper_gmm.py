@@ -97,6 +97,7 @@ def test_one_truth_per_frame(kwargs, last_kind, converged):
     texts = p.frame_texts(last)
     figures = p.draw(last)
     assert all(ax.get_title() == "" for fig in figures.values() for ax in fig.axes)
+    p.png = lambda *args, **kwargs: b"PNG"  # the words are compared, not the pictures
     page = p.to_html()
     assert payload(page)[-1]["title"] == texts["title"] == p.title(last)
     c = controls(p)
