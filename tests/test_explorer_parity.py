@@ -310,6 +310,22 @@ def test_kmedoids_start_with_coinciding_medoids(js, metric, medoids_from):
                medoids_from=medoids_from)
 
 
+@pytest.mark.parametrize("medoids_from", ["cluster", "all"])
+def test_kmedoids_l2_pruning_changes_no_choice(js, medoids_from):
+    """The browser skips l2 candidates whose cost provably exceeds the cheapest (medoidCostsPruned):
+    far from the origin with a tiny spread (where a careless bound would round wrongly), with
+    exact ties on a symmetric grid, and with clusters of hundreds of points."""
+    g = np.arange(-3.0, 4.0)
+    grid = np.array([[a, b] for a in g for b in g])  # 49 points, many equal costs
+    check_case(js, "kmedoids", grid, 3, np.array([0, 24, 48]), medoids_from=medoids_from)
+    check_case(js, "kmedoids", 1e6 + 1e-3 * grid, 3, np.array([0, 24, 48]),
+               medoids_from=medoids_from)
+    X = 1e6 + blobs(11, 600, 3, 1e-3) * 1e-3
+    check_case(js, "kmedoids", X, 3, np.array([0, 1, 2]), medoids_from=medoids_from)
+    X = np.concatenate([blobs(12, 700, 4, 1.5), [[0.0, 0.0]] * 40])  # a heap of equal points
+    check_case(js, "kmedoids", X, 4, np.array([0, 1, 2, 700]), medoids_from=medoids_from)
+
+
 # ---- EM: the special cases
 
 

@@ -482,6 +482,53 @@
     return costs;
   }
 
+  // The same l2 costs, computed only for the candidates that can be the cheapest; the others
+  // get Infinity (argminTie then chooses exactly as from all the costs). Two exact lower
+  // bounds prune: a candidate c costs at least m |c - mean| (the triangle inequality on the
+  // sum of the vectors c - x_i), so candidates are taken by that bound, and once it passes the
+  // cheapest cost so far every later one is skipped; and a candidate whose running sum of
+  // distances passes it is stopped. PRUNE_RTOL leaves room for rounding in both bounds (the
+  // mean is taken relative to the first member, so its error scales with the cluster's spread,
+  // not with the coordinates' size); ties count within TIE_RTOL, far below it.
+  var PRUNE_RTOL = 1e-6, PRUNE_EVERY = 64;
+  function medoidCostsPruned(X, d, members, candidates) {
+    var m = members.length, nc = candidates.length, c, i, q;
+    var costs = new Float64Array(nc).fill(Infinity);
+    var coords = [], mean = new Float64Array(d), ref = members[0] * d;
+    for (c = 0; c < d; c++) {
+      var col = new Float64Array(m), acc = 0;
+      for (i = 0; i < m; i++) { col[i] = X[members[i] * d + c]; acc += col[i] - X[ref + c]; }
+      coords.push(col);
+      mean[c] = acc / m;
+    }
+    var bound = new Float64Array(nc), order = new Array(nc);
+    for (q = 0; q < nc; q++) {
+      var at = candidates[q] * d, sq = 0;
+      for (c = 0; c < d; c++) { var g = (X[at + c] - X[ref + c]) - mean[c]; sq += g * g; }
+      bound[q] = m * Math.sqrt(sq);
+      order[q] = q;
+    }
+    order.sort(function (a, b) { return bound[a] - bound[b] || a - b; });
+    var best = Infinity, row = new Float64Array(m);
+    for (var o = 0; o < nc; o++) {
+      q = order[o];
+      var stop = best * (1 + PRUNE_RTOL);
+      if (bound[q] > stop) { break; }
+      var base = candidates[q] * d, run = 0, pruned = false;
+      for (i = 0; i < m; i++) {
+        var s2 = 0;
+        for (c = 0; c < d; c++) { var t = X[base + c] - coords[c][i]; s2 += t * t; }
+        row[i] = Math.sqrt(s2);
+        run += row[i];
+        if ((i + 1) % PRUNE_EVERY === 0 && run > stop) { pruned = true; break; }
+      }
+      if (pruned) { continue; }
+      costs[q] = numpySum(row);
+      if (costs[q] < best) { best = costs[q]; }
+    }
+    return costs;
+  }
+
   // The lowest index whose cost is within a relative 1e-12 of the minimum (argmin_tie).
   function argminTie(costs) {
     var low = Infinity, i;
@@ -505,12 +552,16 @@
     for (j = 0; j < k; j++) {
       if (members[j].length === 0) { next[j] = previous[j]; continue; }
       var candidates = medoidsFrom === "cluster" ? members[j] : everyone;
-      var costs = medoidCosts(X, d, members[j], candidates, metric), best = argminTie(costs);
+      var costs = metric === "l2" ? medoidCostsPruned(X, d, members[j], candidates)
+        : medoidCosts(X, d, members[j], candidates, metric);
+      var best = argminTie(costs);
       var others = Array.from(next.subarray(0, j)).concat(Array.from(previous.subarray(j + 1)));
       var atOther = function (row) {
         return others.some(function (o) { return samePosition(X, row, o, d); });
       };
       if (atOther(candidates[best])) {
+        // the next cheapest may have been pruned: every cost is needed here
+        if (metric === "l2") { costs = medoidCosts(X, d, members[j], candidates, metric); }
         var blocked = 0;
         for (q = 0; q < candidates.length; q++) {
           if (atOther(candidates[q])) { costs[q] = Infinity; blocked++; }
