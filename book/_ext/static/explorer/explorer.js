@@ -487,46 +487,92 @@
   // bounds prune: a candidate c costs at least m |c - mean| (the triangle inequality on the
   // sum of the vectors c - x_i), so candidates are taken by that bound, and once it passes the
   // cheapest cost so far every later one is skipped; and a candidate whose running sum of
-  // distances passes it is stopped. PRUNE_RTOL leaves room for rounding in both bounds (the
+  // distances passes it is stopped (the members farthest from the mean are added first, so
+  // the sum of a poor candidate grows fast; each distance is stored at its member's place,
+  // and a finished row is summed in member order as numpy does). PRUNE_RTOL leaves room for
+  // rounding in both bounds (the
   // mean is taken relative to the first member, so its error scales with the cluster's spread,
   // not with the coordinates' size); ties count within TIE_RTOL, far below it.
   var PRUNE_RTOL = 1e-6, PRUNE_EVERY = 64;
   function medoidCostsPruned(X, d, members, candidates) {
-    var m = members.length, nc = candidates.length, c, i, q;
+    var m = members.length, nc = candidates.length, c, i, q, f;
     var costs = new Float64Array(nc).fill(Infinity);
-    var coords = [], mean = new Float64Array(d), ref = members[0] * d;
+    var mean = new Float64Array(d), ref = members[0] * d;
     for (c = 0; c < d; c++) {
-      var col = new Float64Array(m), acc = 0;
-      for (i = 0; i < m; i++) { col[i] = X[members[i] * d + c]; acc += col[i] - X[ref + c]; }
-      coords.push(col);
+      var acc = 0;
+      for (i = 0; i < m; i++) { acc += X[members[i] * d + c] - X[ref + c]; }
       mean[c] = acc / m;
     }
-    var bound = new Float64Array(nc), order = new Array(nc);
+    // the members, farthest from the mean first: their coordinates in that order (one
+    // contiguous array, d values a member) and each one's place in member order
+    var spread = new Float64Array(m), byFar = new Array(m);
+    for (i = 0; i < m; i++) {
+      var r2 = 0;
+      for (c = 0; c < d; c++) {
+        var e = (X[members[i] * d + c] - X[ref + c]) - mean[c];
+        r2 += e * e;
+      }
+      spread[i] = r2;
+      byFar[i] = i;
+    }
+    byFar.sort(function (a, b) { return spread[b] - spread[a] || a - b; });
+    var place = Int32Array.from(byFar), P = new Float64Array(m * d);
+    for (f = 0; f < m; f++) {
+      for (c = 0; c < d; c++) { P[f * d + c] = X[members[place[f]] * d + c]; }
+    }
+    var bound = new Float64Array(nc), first = 0;
     for (q = 0; q < nc; q++) {
       var at = candidates[q] * d, sq = 0;
       for (c = 0; c < d; c++) { var g = (X[at + c] - X[ref + c]) - mean[c]; sq += g * g; }
       bound[q] = m * Math.sqrt(sq);
-      order[q] = q;
+      if (bound[q] < bound[first]) { first = q; }
+    }
+    // the candidate nearest the mean is usually cheap: its cost (the first in the loop below)
+    // already rules out every candidate whose bound exceeds it, so only the rest are sorted
+    var row = new Float64Array(m), best = rowCost(first, Infinity);
+    var order = [];
+    for (q = 0; q < nc; q++) {
+      if (q !== first && bound[q] <= best * (1 + PRUNE_RTOL)) { order.push(q); }
     }
     order.sort(function (a, b) { return bound[a] - bound[b] || a - b; });
-    var best = Infinity, row = new Float64Array(m);
-    for (var o = 0; o < nc; o++) {
+    for (var o = 0; o < order.length; o++) {
       q = order[o];
-      var stop = best * (1 + PRUNE_RTOL);
-      if (bound[q] > stop) { break; }
-      var base = candidates[q] * d, run = 0, pruned = false;
-      for (i = 0; i < m; i++) {
-        var s2 = 0;
-        for (c = 0; c < d; c++) { var t = X[base + c] - coords[c][i]; s2 += t * t; }
-        row[i] = Math.sqrt(s2);
-        run += row[i];
-        if ((i + 1) % PRUNE_EVERY === 0 && run > stop) { pruned = true; break; }
-      }
-      if (pruned) { continue; }
-      costs[q] = numpySum(row);
-      if (costs[q] < best) { best = costs[q]; }
+      if (bound[q] > best * (1 + PRUNE_RTOL)) { break; }
+      best = rowCost(q, best);
     }
     return costs;
+
+    // candidate q's cost into costs[q] unless its running sum passes `low` (plus rounding
+    // room); returns the smaller of the two
+    function rowCost(q, low) {
+      var stop = low * (1 + PRUNE_RTOL);
+      var base = candidates[q] * d, run = 0, done = 0;
+      while (done < m && run <= stop) {
+        var end = Math.min(m, done + PRUNE_EVERY), t, t0, t1;
+        if (d === 2) {
+          var cx = X[base], cy = X[base + 1];
+          for (f = done; f < end; f++) {
+            t0 = cx - P[2 * f];
+            t1 = cy - P[2 * f + 1];
+            t = Math.sqrt(t0 * t0 + t1 * t1);
+            row[place[f]] = t;
+            run += t;
+          }
+        } else {
+          for (f = done; f < end; f++) {
+            var s2 = 0;
+            for (c = 0; c < d; c++) { t = X[base + c] - P[f * d + c]; s2 += t * t; }
+            t = Math.sqrt(s2);
+            row[place[f]] = t;
+            run += t;
+          }
+        }
+        done = end;
+      }
+      if (done < m || run > stop) { return low; }
+      costs[q] = numpySum(row);
+      return Math.min(costs[q], low);
+    }
   }
 
   // The lowest index whose cost is within a relative 1e-12 of the minimum (argmin_tie).
