@@ -30,11 +30,11 @@
   var MIN_SIGMA_FACTOR = 1e-6; // algos.gmm1d.MIN_SIGMA_FACTOR
   var MAD_TO_SD = 1.482602218505602; // algos.gmm1d.MAD_TO_SD: 1 / Phi^-1(3/4)
   var HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-  var METHODS = ["kmeans", "kmedoids", "gmm1d"];
+  var METHODS = ["kmeans", "kmedoids", "gmm1d", "gmm"];
   var METRICS = ["l2", "l1"];
   var MEDOIDS_FROM = ["cluster", "all"];
-  var DEFAULT_MAX_ITER = { kmeans: 300, kmedoids: 300, gmm1d: 100 };
-  var DEFAULT_TOL = { kmeans: 0, gmm1d: 1e-8 };
+  var DEFAULT_MAX_ITER = { kmeans: 300, kmedoids: 300, gmm1d: 100, gmm: 100 };
+  var DEFAULT_TOL = { kmeans: 0, gmm1d: 1e-8, gmm: 1e-8 };
 
   function ValueError(message) {
     var error = new Error(message);
@@ -199,13 +199,7 @@
       return out;
     }
     if (method === "random") {
-      var order = new Int32Array(n);
-      for (i = 0; i < n; i++) { order[i] = i; }
-      for (j = 0; j < k; j++) { // partial Fisher-Yates shuffle: k distinct rows
-        var swap = j + randomInt(rng, n - j), tmp = order[j];
-        order[j] = order[swap]; order[swap] = tmp;
-        chosen.push(order[j]);
-      }
+      chosen = distinctRows(rng, n, k);
       for (j = 0; j < k; j++) {
         if (!free[chosen[j]]) { // its position repeats an earlier pick: draw another one
           var rows = freeRows();
@@ -254,6 +248,19 @@
       for (i = 0; i < n; i++) {
         weight[i] = Math.min(weight[i], squaredDistance(X, i, X, idx, d, metric));
       }
+    }
+    return chosen;
+  }
+
+  // k distinct rows of n, drawn uniformly (a partial Fisher-Yates shuffle): numpy's
+  // rng.choice(n, size=k, replace=False), with the browser's generator.
+  function distinctRows(rng, n, k) {
+    var order = new Int32Array(n), chosen = [], i, j;
+    for (i = 0; i < n; i++) { order[i] = i; }
+    for (j = 0; j < k; j++) {
+      var swap = j + randomInt(rng, n - j), tmp = order[j];
+      order[j] = order[swap]; order[swap] = tmp;
+      chosen.push(order[j]);
     }
     return chosen;
   }
@@ -757,7 +764,7 @@
     var ll = 0;
     for (var lo = 0; lo < n; lo += BLOCK) {
       var hi = Math.min(n, lo + BLOCK), size = hi - lo;
-      var top = new Float64Array(size), total = new Float64Array(size), finite = true;
+      var top = new Float64Array(size), finite = true;
       for (j = 0; j < k; j++) {
         for (i = lo; i < hi; i++) {
           var z = (x[i] - m[j]) * scale[j];
@@ -772,22 +779,31 @@
         clippedLogTerms(x, m, s, logConst, R, n, lo, hi);
         for (i = 0; i < size; i++) { top[i] = columnMax(R, n, k, lo + i); }
       }
-      for (i = 0; i < size; i++) {
-        var sum = 0;
-        for (j = 0; j < k; j++) {
-          var e = Math.exp(R[j * n + lo + i] - top[i]);
-          R[j * n + lo + i] = e;
-          sum += e;
-        }
-        total[i] = sum;
-      }
-      for (i = 0; i < size; i++) {
-        for (j = 0; j < k; j++) { R[j * n + lo + i] /= total[i]; }
-        total[i] = Math.log(total[i]);
-      }
-      ll += numpySum(total) + numpySum(top);
+      ll += logSumExpBlock(R, n, k, lo, hi, top);
     }
     return { R: R, ll: ll };
+  }
+
+  // Log-sum-exp over the components of the points lo..hi-1: R holds log p[j, i] on entry and
+  // the responsibilities p[j, i] / sum_l p[l, i] on return; `top` holds each point's largest
+  // log p. Returns the block's log-likelihood, sum_i (top_i + log sum_j exp(log p[j, i] - top_i)),
+  // added up as algos does (sum of the logs, plus sum of the tops).
+  function logSumExpBlock(R, n, k, lo, hi, top) {
+    var size = hi - lo, total = new Float64Array(size), i, j;
+    for (i = 0; i < size; i++) {
+      var sum = 0;
+      for (j = 0; j < k; j++) {
+        var e = Math.exp(R[j * n + lo + i] - top[i]);
+        R[j * n + lo + i] = e;
+        sum += e;
+      }
+      total[i] = sum;
+    }
+    for (i = 0; i < size; i++) {
+      for (j = 0; j < k; j++) { R[j * n + lo + i] /= total[i]; }
+      total[i] = Math.log(total[i]);
+    }
+    return numpySum(total) + numpySum(top);
   }
 
   function columnMax(R, n, k, i) {
@@ -920,13 +936,402 @@
     return true;
   };
 
+  // ------------------------------------------------------------------ Gaussian mixtures in d dimensions
+
+  // The port of algos.gmm. The explorer draws the plane (d = 2), but like algos the code
+  // works for any d. The data are kept as d columns of n values (algos' transposed Xt); means
+  // are k rows of d and covariances k full d x d matrices, row-major, whatever the covariance
+  // type (algos.gmm returns them so too).
+  var COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"];
+  var REG_COVAR_FACTOR = 1e-6; // algos.gmm.REG_COVAR_FACTOR
+  var Z_MAX = 1e150; // algos.gmm.Z_MAX: the clip of standardised coordinates
+  var EPSILON = Math.pow(2, -52); // np.finfo(float).eps
+  var LOG_2PI = Math.log(2 * Math.PI);
+  var NOT_PD = "covariances[{j}] is not positive definite";
+  var SINGULAR = "the covariance of component {j} is singular (the component collapsed onto " +
+    "a point or a line); use reg_covar > 0";
+
+  function columnsOf(X, n, d) {
+    var cols = [];
+    for (var a = 0; a < d; a++) {
+      var col = new Float64Array(n);
+      for (var i = 0; i < n; i++) { col[i] = X[i * d + a]; }
+      cols.push(col);
+    }
+    return cols;
+  }
+
+  // The default reg_covar (algos.gmm.default_reg_covar): 1e-6 times each feature's variance,
+  // so the fit does not depend on the data's units; a constant feature gets 1e-6 times the
+  // mean variance of the features, or 1e-6 if every feature is constant. (numpy's var along
+  // axis 0 adds the rows one after the other.)
+  function defaultRegCovar(cols, n) {
+    var d = cols.length, variance = new Float64Array(d), reg = new Float64Array(d), a, i;
+    for (a = 0; a < d; a++) {
+      var x = cols[a], sum = 0, sq = 0;
+      for (i = 0; i < n; i++) { sum += x[i]; }
+      var mean = sum / n;
+      for (i = 0; i < n; i++) { var t = x[i] - mean; sq += t * t; }
+      variance[a] = sq / n;
+    }
+    var largest = Math.max.apply(null, Array.from(variance));
+    var fallback = REG_COVAR_FACTOR * (largest > 0 ? numpySum(variance) / d : 1.0);
+    for (a = 0; a < d; a++) { reg[a] = variance[a] > 0 ? REG_COVAR_FACTOR * variance[a] : fallback; }
+    return reg;
+  }
+
+  // reg_covar as given in a spec: null/undefined (the default), a number for every feature,
+  // or one number per feature; finite and >= 0 (algos.gmm._reg_covar).
+  function readRegCovar(value, cols, n) {
+    var d = cols.length, reg;
+    if (value === undefined || value === null) { return defaultRegCovar(cols, n); }
+    if (typeof value === "number") {
+      reg = new Float64Array(d).fill(value);
+    } else if (Array.isArray(value)) {
+      if (value.length !== d) {
+        throw ValueError("reg_covar must be a number or have shape (" + d + ",) (one per feature), got length " + value.length);
+      }
+      reg = Float64Array.from(value.map(function (v) {
+        if (typeof v !== "number") { throw new TypeError("reg_covar must contain numbers only"); }
+        return v;
+      }));
+    } else {
+      throw new TypeError("reg_covar must be a number, an array of " + d + " numbers or null, got " + JSON.stringify(value));
+    }
+    for (var a = 0; a < d; a++) {
+      if (!isFinite(reg[a]) || reg[a] < 0) {
+        throw ValueError("reg_covar must be finite and >= 0, got " + JSON.stringify(value));
+      }
+    }
+    return reg;
+  }
+
+  // Lower Cholesky factors L (covariance = L L^T) of k d x d matrices, as LAPACK's potf2 under
+  // numpy.linalg.cholesky forms them: L[a][a] = sqrt(C[a][a] - sum_{b<a} L[a][b]^2), and below
+  // it L[i][a] = (C[i][a] - sum_{b<a} L[i][b] L[a][b]) * (1 / L[a][a]). A matrix is refused
+  // (ValueError `message`, naming the first bad j) if a pivot is not positive or is singular to
+  // working precision, L[a][a]^2 <= d eps C[a][a] (algos.gmm._cholesky).
+  function choleskyFactors(C, k, d, message) {
+    var L = new Float64Array(k * d * d), j, a, b, i;
+    for (j = 0; j < k; j++) {
+      var o = j * d * d, fail = false;
+      for (a = 0; a < d && !fail; a++) {
+        var pivot = C[o + a * d + a] - rowDot(L, o + a * d, o + a * d, a);
+        if (!(pivot > 0)) { fail = true; break; }
+        L[o + a * d + a] = Math.sqrt(pivot);
+        var inverse = 1 / L[o + a * d + a];
+        for (i = a + 1; i < d; i++) {
+          L[o + i * d + a] = (C[o + i * d + a] - rowDot(L, o + i * d, o + a * d, a)) * inverse;
+        }
+      }
+      for (b = 0; b < d && !fail; b++) {
+        var p = L[o + b * d + b];
+        if (p * p <= d * EPSILON * C[o + b * d + b]) { fail = true; }
+      }
+      if (fail) { throw ValueError(message.replace("{j}", String(j))); }
+    }
+    return L;
+  }
+
+  function rowDot(L, u, v, count) {
+    var s = 0;
+    for (var b = 0; b < count; b++) { s += L[u + b] * L[v + b]; }
+    return s;
+  }
+
+  // E-step (Bishop, section 9.2.2, eq. 9.23): the responsibilities
+  // r[j, i] = w_j N(x_i | m_j, C_j) / sum_l w_l N(x_i | m_l, C_l), as R (k rows of n), and the
+  // log-likelihood sum_i log sum_j w_j N(x_i | m_j, C_j) (Bishop 9.14), in the log domain:
+  // log p[j, i] = log w_j - log det L_j - (d/2) log(2 pi) - |z|^2 / 2 with L_j z = x_i - m_j,
+  // then log-sum-exp over j, block by block (algos.gmm._e_step).
+  function gaussianEStep(cols, n, w, means, L, k, d) {
+    var R = new Float64Array(k * n), logConst = new Float64Array(k), j, a, i;
+    for (j = 0; j < k; j++) {
+      var logDet = 0; // log det L_j = half the log-determinant of the covariance
+      for (a = 0; a < d; a++) { logDet += Math.log(L[j * d * d + a * d + a]); }
+      logConst[j] = Math.log(w[j]) - logDet - 0.5 * d * LOG_2PI; // -inf for a weight of 0
+    }
+    var size = Math.min(n, BLOCK), Z = [], top = new Float64Array(size), ll = 0;
+    for (a = 0; a < d; a++) { Z.push(new Float64Array(size)); }
+    for (var lo = 0; lo < n; lo += BLOCK) {
+      var hi = Math.min(n, lo + BLOCK);
+      if (!gaussianLogTerms(cols, means, L, logConst, R, n, k, d, lo, hi, Z, false)) {
+        // some |z| overflowed (a point absurdly far, in standard deviations, from a
+        // component): the block again with clipped z, whose terms are about -1e300
+        gaussianLogTerms(cols, means, L, logConst, R, n, k, d, lo, hi, Z, true);
+      }
+      var blockTop = hi - lo === size ? top : top.subarray(0, hi - lo);
+      for (i = lo; i < hi; i++) { blockTop[i - lo] = columnMax(R, n, k, i); }
+      ll += logSumExpBlock(R, n, k, lo, hi, blockTop);
+    }
+    return { R: R, ll: ll };
+  }
+
+  // log p[j, i] = logConst[j] - |z|^2 / 2 for the points lo..hi-1 into R, with z solving
+  // L_j z = x_i - m_j by forward substitution, z_a = (x_a - m_a - sum_{b<a} L[a][b] z_b) / L[a][a],
+  // one coordinate at a time (algos.gmm._log_terms). Returns false if a squared distance
+  // overflowed (numpy raises there, and algos recomputes the block with `clip`).
+  function gaussianLogTerms(cols, means, L, logConst, R, n, k, d, lo, hi, Z, clip) {
+    var limit = Z_MAX / Math.sqrt(d), size = hi - lo, ok = true, j, a, b, i;
+    for (j = 0; j < k; j++) {
+      var o = j * d * d, row = j * n + lo;
+      for (a = 0; a < d; a++) {
+        var z = Z[a], x = cols[a], m = means[j * d + a];
+        for (i = 0; i < size; i++) { z[i] = x[lo + i] - m; }
+        for (b = 0; b < a; b++) {
+          var Lab = L[o + a * d + b], zb = Z[b];
+          if (Lab !== 0) { // always 0 for the "diag" and "spherical" types
+            for (i = 0; i < size; i++) { z[i] -= zb[i] * Lab; }
+          }
+        }
+        var inverse = 1.0 / L[o + a * d + a];
+        for (i = 0; i < size; i++) { z[i] *= inverse; }
+        if (clip) {
+          for (i = 0; i < size; i++) { z[i] = Math.min(limit, Math.max(-limit, z[i])); }
+        }
+        if (a === 0) {
+          for (i = 0; i < size; i++) { R[row + i] = z[i] * z[i]; }
+        } else {
+          for (i = 0; i < size; i++) { R[row + i] += z[i] * z[i]; }
+        }
+      }
+      for (i = 0; i < size; i++) {
+        if (!(R[row + i] <= Number.MAX_VALUE)) { ok = false; } // inf or NaN: an overflow
+        R[row + i] = R[row + i] * -0.5 + logConst[j];
+      }
+    }
+    return ok || clip;
+  }
+
+  // M-step (Bishop, section 9.2.2, eqs. 9.24-9.27): N_j = sum_i r[j, i], weights N_j / n, and
+  // with p_i = r[j, i] / N_j the means sum_i p_i x_i and scatter matrices
+  // S_j = sum_i p_i (x_i - m_j)(x_i - m_j)^T (deviations from the new mean). The covariance
+  // type keeps S_j ("full"), its diagonal ("diag"), the mean of its diagonal times the
+  // identity ("spherical") or the pooled sum_j w_j S_j for all ("tied"); then reg is added to
+  // the diagonal ("spherical": its mean). A component with N_j = 0 is dead: weight 0, and it
+  // keeps its previous mean and covariance ("tied": it shares the new one). As
+  // algos.gmm._m_step, block by block, every sum in numpy's order.
+  function gaussianMStep(cols, n, R, k, d, type, reg, previous) {
+    var Nk = new Float64Array(k), means = new Float64Array(k * d), S = new Float64Array(k * d * d);
+    var size = Math.min(n, BLOCK), p = new Float64Array(size), tmp = new Float64Array(size);
+    var wdev = new Float64Array(size), dev = [], j, a, b, i, lo;
+    var offDiagonal = type === "full" || type === "tied";
+    for (a = 0; a < d; a++) { dev.push(new Float64Array(size)); }
+    for (j = 0; j < k; j++) { Nk[j] = numpySum(R, j * n, n); }
+    for (lo = 0; lo < n; lo += BLOCK) {
+      var nb = Math.min(n, lo + BLOCK) - lo;
+      for (j = 0; j < k; j++) {
+        if (!(Nk[j] > 0)) { continue; }
+        for (i = 0; i < nb; i++) { p[i] = R[j * n + lo + i] / Nk[j]; }
+        for (a = 0; a < d; a++) {
+          for (i = 0; i < nb; i++) { tmp[i] = p[i] * cols[a][lo + i]; }
+          means[j * d + a] += numpySum(tmp, 0, nb);
+        }
+      }
+    }
+    for (lo = 0; lo < n; lo += BLOCK) {
+      var mb = Math.min(n, lo + BLOCK) - lo;
+      for (j = 0; j < k; j++) {
+        if (!(Nk[j] > 0)) { continue; }
+        for (i = 0; i < mb; i++) { p[i] = R[j * n + lo + i] / Nk[j]; }
+        for (a = 0; a < d; a++) {
+          for (i = 0; i < mb; i++) { dev[a][i] = cols[a][lo + i] - means[j * d + a]; }
+        }
+        for (a = 0; a < d; a++) {
+          for (i = 0; i < mb; i++) { wdev[i] = p[i] * dev[a][i]; }
+          for (b = offDiagonal ? 0 : a; b <= a; b++) {
+            for (i = 0; i < mb; i++) { tmp[i] = wdev[i] * dev[b][i]; }
+            S[j * d * d + a * d + b] += numpySum(tmp, 0, mb);
+          }
+        }
+      }
+    }
+    for (j = 0; j < k; j++) { // the upper triangle mirrors the lower one
+      for (a = 0; a < d; a++) {
+        for (b = 0; b < a; b++) { S[j * d * d + b * d + a] = S[j * d * d + a * d + b]; }
+      }
+    }
+    var weights = new Float64Array(k);
+    for (j = 0; j < k; j++) { weights[j] = Nk[j] / n; }
+    var cov = covarianceOfType(S, weights, k, d, type);
+    var regMean = numpySum(reg) / d;
+    for (j = 0; j < k; j++) {
+      for (a = 0; a < d; a++) { cov[j * d * d + a * d + a] += type === "spherical" ? regMean : reg[a]; }
+    }
+    var dead = [];
+    for (j = 0; j < k; j++) {
+      if (Nk[j] !== 0) { continue; }
+      dead.push(j);
+      for (a = 0; a < d; a++) { means[j * d + a] = previous.means[j * d + a]; }
+      if (type !== "tied") {
+        for (a = 0; a < d * d; a++) { cov[j * d * d + a] = previous.covariances[j * d * d + a]; }
+      }
+    }
+    return { weights: weights, means: means, covariances: cov, dead: dead };
+  }
+
+  // The covariances of a covariance type from the scatter matrices S (before reg_covar).
+  function covarianceOfType(S, weights, k, d, type) {
+    var dd = d * d, cov = new Float64Array(k * dd), j, a, e;
+    if (type === "full") { return S.slice(); }
+    if (type === "tied") { // the pooled scatter sum_j w_j S_j, shared by every component
+      for (e = 0; e < dd; e++) {
+        var pooled = 0;
+        for (j = 0; j < k; j++) { pooled += weights[j] * S[j * dd + e]; }
+        for (j = 0; j < k; j++) { cov[j * dd + e] = pooled; }
+      }
+      return cov;
+    }
+    for (j = 0; j < k; j++) {
+      var trace = 0;
+      for (a = 0; a < d; a++) { trace += S[j * dd + a * d + a]; }
+      for (a = 0; a < d; a++) {
+        cov[j * dd + a * d + a] = type === "diag" ? S[j * dd + a * d + a] : trace / d;
+      }
+    }
+    return cov;
+  }
+
+  // Explicit starting parameters {weights, means, covariances} (or an array of the three):
+  // weights non-negative summing to 1, means (k, d), covariances (k, d, d), symmetric within
+  // 1e-8 of their largest entry (made exactly symmetric) and positive definite
+  // (algos._validation.check_gaussian_mixture and algos.gmm._cholesky).
+  function checkGaussianMixture(init, k, d) {
+    var w, m, c;
+    if (Array.isArray(init) && init.length === 3) {
+      w = init[0]; m = init[1]; c = init[2];
+    } else if (init && typeof init === "object" && !Array.isArray(init)) {
+      w = init.weights; m = init.means; c = init.covariances;
+    } else {
+      throw new TypeError("init must be 'kmeans', 'random' or {weights, means, covariances}");
+    }
+    w = readValues(w, "weights");
+    checkWeights(w);
+    if (w.length !== k) { throw ValueError("weights must have length k=" + k + ", got " + w.length); }
+    var M = readPoints(m, "means");
+    if (M.n !== k || M.d !== d) {
+      throw ValueError("means must have shape (" + k + ", " + d + ") (k components, d features), got (" + M.n + ", " + M.d + ")");
+    }
+    var C = readCovariances(c, k, d), dd = d * d;
+    for (var j = 0; j < k; j++) {
+      var scale = 0, asym = 0, a, b;
+      for (a = 0; a < dd; a++) { scale = Math.max(scale, Math.abs(C[j * dd + a])); }
+      for (a = 0; a < d; a++) {
+        for (b = 0; b < d; b++) { asym = Math.max(asym, Math.abs(C[j * dd + a * d + b] - C[j * dd + b * d + a])); }
+      }
+      if (asym > 1e-8 * scale) { throw ValueError("covariances[" + j + "] is not symmetric"); }
+      var sym = new Float64Array(dd);
+      for (a = 0; a < d; a++) {
+        for (b = 0; b < d; b++) { sym[a * d + b] = 0.5 * (C[j * dd + a * d + b] + C[j * dd + b * d + a]); }
+      }
+      C.set(sym, j * dd);
+    }
+    choleskyFactors(C, k, d, "init: " + NOT_PD);
+    return { weights: w, means: M.X, covariances: C, dead: [] };
+  }
+
+  function checkWeights(w) {
+    for (var j = 0; j < w.length; j++) {
+      if (w[j] < 0) { throw ValueError("weights must be non-negative"); }
+    }
+    var sum = numpySum(w);
+    if (Math.abs(sum - 1) > 1e-8) { throw ValueError("weights must sum to 1 (within 1e-8), got sum " + sum); }
+  }
+
+  // k matrices d x d, as nested arrays, into one row-major Float64Array.
+  function readCovariances(c, k, d) {
+    var shape = "covariances must have shape (" + k + ", " + d + ", " + d + ") (one d x d matrix per component)";
+    if (!Array.isArray(c) || c.length !== k) { throw ValueError(shape); }
+    var out = new Float64Array(k * d * d);
+    for (var j = 0; j < k; j++) {
+      if (!Array.isArray(c[j]) || c[j].length !== d) { throw ValueError(shape); }
+      for (var a = 0; a < d; a++) {
+        if (!Array.isArray(c[j][a]) || c[j][a].length !== d) { throw ValueError(shape); }
+        for (var b = 0; b < d; b++) { out[(j * d + a) * d + b] = checkFinite(c[j][a][b], "covariances"); }
+      }
+    }
+    return out;
+  }
+
+  // The seeded starts of algos.gmm.fit, drawn with the browser's generator. Both give every
+  // component the covariance of the whole data set in the type's form (+ reg). "random": means
+  // at k distinct data points, equal weights. "kmeans": K-means from a k-means++ start, then
+  // the M-step of its labelling: each cluster's share, mean and covariance (a cluster K-means
+  // left empty keeps its centre and the data's covariance, with weight 0).
+  function gaussianStart(cols, X, n, d, k, kind, rng, type, reg) {
+    var spread = wholeDataCovariance(cols, n, d, type, reg), covariances = new Float64Array(k * d * d);
+    for (var j = 0; j < k; j++) { covariances.set(spread, j * d * d); }
+    var equal = new Float64Array(k).fill(1 / k);
+    if (kind === "random") {
+      return { weights: equal, means: rowsOf(X, d, distinctRows(rng, n, k)),
+               covariances: covariances, dead: [] };
+    }
+    var km = new KMeansRun(X, n, d, k, rowsOf(X, d, startIndices(X, n, d, k, "k-means++", rng, "l2", false)),
+                           "l2", DEFAULT_MAX_ITER.kmeans, 0);
+    while (km.step()) { /* to convergence */ }
+    var last = km.history[km.history.length - 1], R = new Float64Array(k * n);
+    for (var i = 0; i < n; i++) { R[last.labels[i] * n + i] = 1; }
+    return gaussianMStep(cols, n, R, k, d, type, reg,
+                         { weights: equal, means: last.centers, covariances: covariances });
+  }
+
+  // The covariance of the whole data set in the type's form, + reg: the M-step of one
+  // component that takes every point.
+  function wholeDataCovariance(cols, n, d, type, reg) {
+    return gaussianMStep(cols, n, new Float64Array(n).fill(1), 1, d, type, reg, null).covariances;
+  }
+
+  function GaussianMixtureRun(cols, X, n, d, k, start, type, reg, maxIter, tol) {
+    this.cols = cols; this.X = X; this.n = n; this.d = d; this.k = k;
+    this.type = type; this.reg = reg; this.maxIter = maxIter; this.tol = tol;
+    var e = gaussianEStep(cols, n, start.weights, start.means,
+                          choleskyFactors(start.covariances, k, d, SINGULAR), k, d);
+    this.R = e.R; // the responsibilities of the current parameters, and their log-likelihood
+    this.ll = e.ll;
+    this.next = null; // the parameters the coming M-step shows (computed with the E-step)
+    beginRun(this, "gmm", { kind: "init", iteration: 0, objective: e.ll, resp: null,
+                            weights: start.weights, means: start.means,
+                            covariances: start.covariances, dead: start.dead.slice() }, maxIter);
+  }
+
+  // algos.gmm.fit's half-steps: the E-step shows the new responsibilities with the old
+  // parameters (its `dead` lists the components they leave with no responsibility, computed
+  // by the M-step of the same iteration, as algos does); the M-step shows the new parameters
+  // and their log-likelihood. Stop when it changed by less than tol per point,
+  // |LL(t) - LL(t-1)| < tol * n, or after max_iter iterations.
+  GaussianMixtureRun.prototype.step = function () {
+    if (this.done) { return false; }
+    var last = this.history[this.history.length - 1], n = this.n, d = this.d, k = this.k;
+    if (last.kind !== "E") {
+      this.iteration += 1;
+      this.next = gaussianMStep(this.cols, n, this.R, k, d, this.type, this.reg, last);
+      this.history.push({ kind: "E", iteration: this.iteration, objective: this.ll, resp: this.R,
+                          weights: last.weights, means: last.means,
+                          covariances: last.covariances, dead: this.next.dead });
+      return true;
+    }
+    var p = this.next;
+    var e = gaussianEStep(this.cols, n, p.weights, p.means,
+                          choleskyFactors(p.covariances, k, d, SINGULAR), k, d);
+    this.history.push({ kind: "M", iteration: this.iteration, objective: e.ll, resp: this.R,
+                        weights: p.weights, means: p.means, covariances: p.covariances,
+                        dead: p.dead });
+    var change = e.ll - this.ll;
+    this.ll = e.ll;
+    this.R = e.R;
+    if (Math.abs(change) < this.tol * n) { this.converged = true; this.done = true; }
+    if (this.iteration >= this.maxIter) { this.done = true; }
+    return true;
+  };
+
   // ------------------------------------------------------------------ the public entry point
 
   // Validate a spec and return a run positioned at its "init" half-step; run.step() adds the
   // next half-step to run.history. spec: {method, data, k, init, metric, medoids_from,
-  // max_iter, tol, seed, min_sigma}; init is explicit (centres, medoid row indices or
-  // {weights, means, sigmas}) or a start's name ("random", "k-means++" or "kmeans") drawn
-  // with the browser's generator from `seed`.
+  // max_iter, tol, seed, min_sigma, covariance_type, reg_covar}; init is explicit (centres,
+  // medoid row indices, {weights, means, sigmas} or {weights, means, covariances}) or a
+  // start's name ("random", "k-means++" or "kmeans") drawn with the browser's generator
+  // from `seed`.
   function startRun(spec) {
     if (!spec || typeof spec !== "object") { throw new TypeError("spec must be an object"); }
     var method = checkChoice(spec.method, "method", METHODS);
@@ -950,6 +1355,7 @@
     }
     var P = readPoints(spec.data, "data");
     var k = checkK(spec.k, P.n);
+    if (method === "gmm") { return startGaussianMixture(spec, P, k, maxIter, seed); }
     var metric = spec.metric === undefined ? "l2" : checkChoice(spec.metric, "metric", METRICS);
     var indices = null, centers = null;
     if (typeof init === "string") {
@@ -975,6 +1381,18 @@
                            medoidsFrom, maxIter);
   }
 
+  function startGaussianMixture(spec, P, k, maxIter, seed) {
+    var type = spec.covariance_type === undefined ? "full"
+      : checkChoice(spec.covariance_type, "covariance_type", COVARIANCE_TYPES);
+    var tol = spec.tol === undefined ? DEFAULT_TOL.gmm : checkTol(spec.tol);
+    var cols = columnsOf(P.X, P.n, P.d), reg = readRegCovar(spec.reg_covar, cols, P.n);
+    var start = typeof spec.init === "string"
+      ? gaussianStart(cols, P.X, P.n, P.d, k, checkChoice(spec.init, "init", ["kmeans", "random"]),
+                      makeRng(seed), type, reg)
+      : checkGaussianMixture(spec.init, k, P.d);
+    return new GaussianMixtureRun(cols, P.X, P.n, P.d, k, start, type, reg, maxIter, tol);
+  }
+
   function rowsToArrays(flat, rows, cols) {
     var out = [];
     for (var r = 0; r < rows; r++) { out.push(Array.from(flat.subarray(r * cols, (r + 1) * cols))); }
@@ -984,16 +1402,25 @@
   // One half-step as plain arrays (labels, centers, medoid_indices or weights, means, sigmas,
   // and the responsibilities as n rows of k).
   function plainStep(run, step) {
-    if (run.method === "gmm1d") {
-      var resp = null;
-      if (step.resp) {
-        resp = [];
-        for (var i = 0; i < run.n; i++) {
-          var row = [];
-          for (var j = 0; j < run.k; j++) { row.push(step.resp[j * run.n + i]); }
-          resp.push(row);
-        }
+    var resp = null, i, j;
+    if (step.resp) {
+      resp = [];
+      for (i = 0; i < run.n; i++) {
+        var row = [];
+        for (j = 0; j < run.k; j++) { row.push(step.resp[j * run.n + i]); }
+        resp.push(row);
       }
+    }
+    if (run.method === "gmm") {
+      var covariances = [];
+      for (j = 0; j < run.k; j++) {
+        covariances.push(rowsToArrays(step.covariances.subarray(j * run.d * run.d, (j + 1) * run.d * run.d), run.d, run.d));
+      }
+      return { kind: step.kind, iteration: step.iteration, objective: step.objective, resp: resp,
+               weights: Array.from(step.weights), means: rowsToArrays(step.means, run.k, run.d),
+               covariances: covariances, dead: step.dead.slice() };
+    }
+    if (run.method === "gmm1d") {
       return { kind: step.kind, iteration: step.iteration, objective: step.objective, resp: resp,
                weights: Array.from(step.weights), means: Array.from(step.means),
                sigmas: Array.from(step.sigmas), floored: step.floored.slice() };
