@@ -874,8 +874,7 @@
       if (w[j] < 0) { throw ValueError("weights must be non-negative"); }
       if (!(s[j] > 0)) { throw ValueError("sigmas must be > 0"); }
     }
-    var sum = numpySum(w);
-    if (Math.abs(sum - 1) > 1e-8) { throw ValueError("weights must sum to 1 (within 1e-8), got sum " + sum); }
+    checkWeights(w);
     return { weights: w, means: m, sigmas: s };
   }
 
@@ -938,18 +937,16 @@
 
   // ------------------------------------------------------------------ Gaussian mixtures in d dimensions
 
-  // The port of algos.gmm. The explorer draws the plane (d = 2), but like algos the code
-  // works for any d. The data are kept as d columns of n values (algos' transposed Xt); means
-  // are k rows of d and covariances k full d x d matrices, row-major, whatever the covariance
-  // type (algos.gmm returns them so too).
+  // The port of algos.gmm, for any d (the explorer draws d = 2). The data are d columns of n
+  // values (algos' Xt); means k rows of d; covariances k full d x d matrices, row-major,
+  // whatever the covariance type (as algos.gmm returns them).
   var COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"];
   var REG_COVAR_FACTOR = 1e-6; // algos.gmm.REG_COVAR_FACTOR
   var Z_MAX = 1e150; // algos.gmm.Z_MAX: the clip of standardised coordinates
   var EPSILON = Math.pow(2, -52); // np.finfo(float).eps
   var LOG_2PI = Math.log(2 * Math.PI);
   var NOT_PD = "covariances[{j}] is not positive definite";
-  var SINGULAR = "the covariance of component {j} is singular (the component collapsed onto " +
-    "a point or a line); use reg_covar > 0";
+  var SINGULAR = "the covariance of component {j} is singular (the component collapsed onto a point or a line); use reg_covar > 0";
 
   function columnsOf(X, n, d) {
     var cols = [];
@@ -961,10 +958,9 @@
     return cols;
   }
 
-  // The default reg_covar (algos.gmm.default_reg_covar): 1e-6 times each feature's variance,
-  // so the fit does not depend on the data's units; a constant feature gets 1e-6 times the
-  // mean variance of the features, or 1e-6 if every feature is constant. (numpy's var along
-  // axis 0 adds the rows one after the other.)
+  // The default reg_covar (algos.gmm.default_reg_covar): 1e-6 times each feature's variance
+  // (numpy's var along axis 0 adds rows in order); a constant feature gets 1e-6 times the
+  // features' mean variance, or 1e-6 if every feature is constant.
   function defaultRegCovar(cols, n) {
     var d = cols.length, variance = new Float64Array(d), reg = new Float64Array(d), a, i;
     for (a = 0; a < d; a++) {
@@ -980,8 +976,7 @@
     return reg;
   }
 
-  // reg_covar as given in a spec: null/undefined (the default), a number for every feature,
-  // or one number per feature; finite and >= 0 (algos.gmm._reg_covar).
+  // A spec's reg_covar: null (the default), a number, or one per feature (algos.gmm._reg_covar).
   function readRegCovar(value, cols, n) {
     var d = cols.length, reg;
     if (value === undefined || value === null) { return defaultRegCovar(cols, n); }
@@ -991,10 +986,7 @@
       if (value.length !== d) {
         throw ValueError("reg_covar must be a number or have shape (" + d + ",) (one per feature), got length " + value.length);
       }
-      reg = Float64Array.from(value.map(function (v) {
-        if (typeof v !== "number") { throw new TypeError("reg_covar must contain numbers only"); }
-        return v;
-      }));
+      reg = Float64Array.from(value.map(function (v) { return typeof v === "number" ? v : NaN; }));
     } else {
       throw new TypeError("reg_covar must be a number, an array of " + d + " numbers or null, got " + JSON.stringify(value));
     }
@@ -1039,11 +1031,10 @@
     return s;
   }
 
-  // E-step (Bishop, section 9.2.2, eq. 9.23): the responsibilities
-  // r[j, i] = w_j N(x_i | m_j, C_j) / sum_l w_l N(x_i | m_l, C_l), as R (k rows of n), and the
-  // log-likelihood sum_i log sum_j w_j N(x_i | m_j, C_j) (Bishop 9.14), in the log domain:
-  // log p[j, i] = log w_j - log det L_j - (d/2) log(2 pi) - |z|^2 / 2 with L_j z = x_i - m_j,
-  // then log-sum-exp over j, block by block (algos.gmm._e_step).
+  // E-step (Bishop 9.23): responsibilities r[j, i] = w_j N(x_i | m_j, C_j) / sum_l (same for l)
+  // as R (k rows of n), and the log-likelihood sum_i log sum_j w_j N(x_i | m_j, C_j) (Bishop
+  // 9.14), in the log domain: log p[j, i] = log w_j - log det L_j - (d/2) log(2 pi) - |z|^2 / 2
+  // with L_j z = x_i - m_j, then log-sum-exp over j, block by block (algos.gmm._e_step).
   function gaussianEStep(cols, n, w, means, L, k, d) {
     var R = new Float64Array(k * n), logConst = new Float64Array(k), j, a, i;
     for (j = 0; j < k; j++) {
@@ -1056,8 +1047,7 @@
     for (var lo = 0; lo < n; lo += BLOCK) {
       var hi = Math.min(n, lo + BLOCK);
       if (!gaussianLogTerms(cols, means, L, logConst, R, n, k, d, lo, hi, Z, false)) {
-        // some |z| overflowed (a point absurdly far, in standard deviations, from a
-        // component): the block again with clipped z, whose terms are about -1e300
+        // a |z| overflowed (a point absurdly far from a component): again with clipped z
         gaussianLogTerms(cols, means, L, logConst, R, n, k, d, lo, hi, Z, true);
       }
       var blockTop = hi - lo === size ? top : top.subarray(0, hi - lo);
@@ -1067,10 +1057,9 @@
     return { R: R, ll: ll };
   }
 
-  // log p[j, i] = logConst[j] - |z|^2 / 2 for the points lo..hi-1 into R, with z solving
-  // L_j z = x_i - m_j by forward substitution, z_a = (x_a - m_a - sum_{b<a} L[a][b] z_b) / L[a][a],
-  // one coordinate at a time (algos.gmm._log_terms). Returns false if a squared distance
-  // overflowed (numpy raises there, and algos recomputes the block with `clip`).
+  // log p[j, i] = logConst[j] - |z|^2 / 2 for points lo..hi-1 into R, z solving L_j z = x_i - m_j
+  // by forward substitution, z_a = (x_a - m_a - sum_{b<a} L[a][b] z_b) / L[a][a]
+  // (algos.gmm._log_terms). False if a |z|^2 overflowed (numpy raises; algos clips).
   function gaussianLogTerms(cols, means, L, logConst, R, n, k, d, lo, hi, Z, clip) {
     var limit = Z_MAX / Math.sqrt(d), size = hi - lo, ok = true, j, a, b, i;
     for (j = 0; j < k; j++) {
@@ -1103,14 +1092,11 @@
     return ok || clip;
   }
 
-  // M-step (Bishop, section 9.2.2, eqs. 9.24-9.27): N_j = sum_i r[j, i], weights N_j / n, and
-  // with p_i = r[j, i] / N_j the means sum_i p_i x_i and scatter matrices
-  // S_j = sum_i p_i (x_i - m_j)(x_i - m_j)^T (deviations from the new mean). The covariance
-  // type keeps S_j ("full"), its diagonal ("diag"), the mean of its diagonal times the
-  // identity ("spherical") or the pooled sum_j w_j S_j for all ("tied"); then reg is added to
-  // the diagonal ("spherical": its mean). A component with N_j = 0 is dead: weight 0, and it
-  // keeps its previous mean and covariance ("tied": it shares the new one). As
-  // algos.gmm._m_step, block by block, every sum in numpy's order.
+  // M-step (Bishop 9.24-9.27): N_j = sum_i r[j, i], weights N_j / n; with p_i = r[j, i] / N_j
+  // the means sum_i p_i x_i and scatters S_j = sum_i p_i (x_i - m_j)(x_i - m_j)^T, in the
+  // type's form (covarianceOfType), + reg on the diagonal ("spherical": its mean). A component
+  // with N_j = 0 is dead: weight 0, previous mean and covariance ("tied": the shared one).
+  // Block by block, every sum in numpy's order (algos.gmm._m_step).
   function gaussianMStep(cols, n, R, k, d, type, reg, previous) {
     var Nk = new Float64Array(k), means = new Float64Array(k * d), S = new Float64Array(k * d * d);
     var size = Math.min(n, BLOCK), p = new Float64Array(size), tmp = new Float64Array(size);
@@ -1170,7 +1156,8 @@
     return { weights: weights, means: means, covariances: cov, dead: dead };
   }
 
-  // The covariances of a covariance type from the scatter matrices S (before reg_covar).
+  // "full": S_j; "diag": its diagonal; "spherical": the mean of the diagonal times the
+  // identity; "tied": the pooled sum_j w_j S_j for every component.
   function covarianceOfType(S, weights, k, d, type) {
     var dd = d * d, cov = new Float64Array(k * dd), j, a, e;
     if (type === "full") { return S.slice(); }
@@ -1192,10 +1179,9 @@
     return cov;
   }
 
-  // Explicit starting parameters {weights, means, covariances} (or an array of the three):
-  // weights non-negative summing to 1, means (k, d), covariances (k, d, d), symmetric within
-  // 1e-8 of their largest entry (made exactly symmetric) and positive definite
-  // (algos._validation.check_gaussian_mixture and algos.gmm._cholesky).
+  // Explicit {weights, means, covariances}: weights >= 0 summing to 1, means (k, d), covariances
+  // (k, d, d) symmetric within 1e-8 of their largest entry (then made exactly symmetric) and
+  // positive definite (algos._validation.check_gaussian_mixture, algos.gmm._cholesky).
   function checkGaussianMixture(init, k, d) {
     var w, m, c;
     if (Array.isArray(init) && init.length === 3) {
@@ -1253,11 +1239,10 @@
     return out;
   }
 
-  // The seeded starts of algos.gmm.fit, drawn with the browser's generator. Both give every
-  // component the covariance of the whole data set in the type's form (+ reg). "random": means
-  // at k distinct data points, equal weights. "kmeans": K-means from a k-means++ start, then
-  // the M-step of its labelling: each cluster's share, mean and covariance (a cluster K-means
-  // left empty keeps its centre and the data's covariance, with weight 0).
+  // algos.gmm.fit's seeded starts, with the browser's generator. "random": means at k distinct
+  // data points, equal weights, each covariance the whole data's (wholeDataCovariance).
+  // "kmeans": the M-step of K-means' labelling (k-means++ start): each cluster's share, mean
+  // and covariance (an empty cluster keeps its centre and the data's covariance, weight 0).
   function gaussianStart(cols, X, n, d, k, kind, rng, type, reg) {
     var spread = wholeDataCovariance(cols, n, d, type, reg), covariances = new Float64Array(k * d * d);
     for (var j = 0; j < k; j++) { covariances.set(spread, j * d * d); }
@@ -1275,8 +1260,7 @@
                          { weights: equal, means: last.centers, covariances: covariances });
   }
 
-  // The covariance of the whole data set in the type's form, + reg: the M-step of one
-  // component that takes every point.
+  // The whole data set's covariance in the type's form + reg: a one-component M-step.
   function wholeDataCovariance(cols, n, d, type, reg) {
     return gaussianMStep(cols, n, new Float64Array(n).fill(1), 1, d, type, reg, null).covariances;
   }
@@ -1294,11 +1278,9 @@
                             covariances: start.covariances, dead: start.dead.slice() }, maxIter);
   }
 
-  // algos.gmm.fit's half-steps: the E-step shows the new responsibilities with the old
-  // parameters (its `dead` lists the components they leave with no responsibility, computed
-  // by the M-step of the same iteration, as algos does); the M-step shows the new parameters
-  // and their log-likelihood. Stop when it changed by less than tol per point,
-  // |LL(t) - LL(t-1)| < tol * n, or after max_iter iterations.
+  // algos.gmm.fit's half-steps: "E" the new responsibilities with the old parameters (its `dead`
+  // from the M-step computed with it, as algos does), "M" the new parameters and their
+  // log-likelihood. Stop when |LL(t) - LL(t-1)| < tol * n, or after max_iter iterations.
   GaussianMixtureRun.prototype.step = function () {
     if (this.done) { return false; }
     var last = this.history[this.history.length - 1], n = this.n, d = this.d, k = this.k;
@@ -1585,7 +1567,8 @@
   }
 
   // Each kind of point (shape, colour, size) is drawn once on a small canvas and kept as
-  // pixels (a sprite), which paintRegionsAndPoints blends in at every point of that kind.
+  // pixels (a sprite), which blendPoints blends in at every point of that kind. `edge`: true
+  // for a thin white rim, or the rim's colour.
   var sprites = {};
   function markerSprite(shape, color, r, edge, ratio) {
     var key = [shape, color, r, edge, ratio].join(" ");
@@ -1599,7 +1582,7 @@
       markerPath(g, shape, half / ratio, half / ratio, r);
       g.fillStyle = color;
       g.fill();
-      if (edge) { g.lineWidth = 0.8; g.strokeStyle = "#ffffff"; g.stroke(); }
+      if (edge) { g.lineWidth = 0.8; g.strokeStyle = edge === true ? "#ffffff" : edge; g.stroke(); }
       sprites[key] = { half: half, size: size, pixels: g.getImageData(0, 0, size, size).data };
     }
     return sprites[key];
@@ -1634,8 +1617,9 @@
     ctx.fill();
   }
 
-  // Axis limits holding the points and the given centres, padded by 8% of the larger range.
-  function clusterExtent(X, n, d, centerSets) {
+  // Axis limits holding the points and the given centres, padded by 8% (or `padding`) of the
+  // larger range.
+  function clusterExtent(X, n, d, centerSets, padding) {
     var lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
     function take(A, count) {
       for (var i = 0; i < count; i++) {
@@ -1647,7 +1631,8 @@
     }
     take(X, n);
     centerSets.forEach(function (C) { take(C, C.length / d); });
-    var span = Math.max(hi[0] - lo[0], hi[1] - lo[1], 1e-9), pad = 0.08 * span;
+    var span = Math.max(hi[0] - lo[0], hi[1] - lo[1], 1e-9);
+    var pad = (padding === undefined ? 0.08 : padding) * span;
     return { x: [lo[0] - pad, hi[0] + pad], y: [lo[1] - pad, hi[1] + pad] };
   }
 
@@ -1720,7 +1705,7 @@
     var a = view.area, x0 = Math.round(a.left * ratio), y0 = Math.round(a.top * ratio);
     var W = Math.round(a.width * ratio), H = Math.round(a.height * ratio);
     var image = pixelBuffer(ctx, W, H), data = image.data, step = scene.step, d = scene.d;
-    var words = new Uint32Array(data.buffer), px, py, i;
+    var words = new Uint32Array(data.buffer), px, py;
     if (step) { // each pixel takes the shade of its grid cell
       var grid = regionLabels(view, step.centers, step.centers.length / d, d, scene.metric);
       var colOf = new Int32Array(W);
@@ -1732,15 +1717,24 @@
     } else {
       words.fill(WHITE_WORD);
     }
-    // big dots for a handful of points, small ones for thousands (as algos.plotting)
-    var n = scene.n, X = scene.X, labels = step && step.labels, stamps = [], j;
-    var r = Math.max(3, Math.min(7, 1.1 * Math.sqrt(2400 / Math.max(n, 1))));
+    var n = scene.n, labels = step && step.labels, stamps = [], j, r = pointRadius(n);
     for (j = 0; j < (labels ? scene.k : 1); j++) {
       stamps.push(labels ? markerSprite(clusterMarker(j), clusterColor(j), r, n <= 500, ratio)
         : markerSprite("o", UNASSIGNED_COLOR, r, n <= 500, ratio));
     }
-    for (i = 0; i < n; i++) { // blend each point's sprite in: out = sprite * alpha + out * (1 - alpha)
-      var stamp = stamps[labels ? labels[i] : 0], size = stamp.size, pix = stamp.pixels;
+    blendPoints(image, x0, y0, ratio, view, scene, null, function (i) { return stamps[labels ? labels[i] : 0]; });
+    ctx.putImageData(image, x0, y0);
+  }
+
+  // big dots for a handful of points, small ones for thousands (as algos.plotting)
+  function pointRadius(n) { return Math.max(3, Math.min(7, 1.1 * Math.sqrt(2400 / Math.max(n, 1)))); }
+
+  // Blend the sprite stampOf(i) of each point i (in `order`, or 0..n-1) into the image, whose
+  // top left is at device pixel (x0, y0): out = sprite * alpha + out * (1 - alpha).
+  function blendPoints(image, x0, y0, ratio, view, scene, order, stampOf) {
+    var data = image.data, W = image.width, H = image.height, X = scene.X, d = scene.d;
+    for (var o = 0; o < scene.n; o++) {
+      var i = order ? order[o] : o, stamp = stampOf(i), size = stamp.size, pix = stamp.pixels;
       var sx = Math.round(view.px(X[i * d]) * ratio) - x0 - stamp.half;
       var sy = Math.round(view.py(X[i * d + 1]) * ratio) - y0 - stamp.half;
       var v0 = Math.max(0, -sy), v1 = Math.min(size, H - sy), u0 = Math.max(0, -sx), u1 = Math.min(size, W - sx);
@@ -1748,18 +1742,17 @@
         for (var u = u0; u < u1; u++) {
           var q = (v * size + u) * 4, alpha = pix[q + 3];
           if (alpha === 0) { continue; }
-          var o = ((sy + v) * W + sx + u) * 4;
+          var at = ((sy + v) * W + sx + u) * 4;
           if (alpha === 255) {
-            data[o] = pix[q]; data[o + 1] = pix[q + 1]; data[o + 2] = pix[q + 2];
+            data[at] = pix[q]; data[at + 1] = pix[q + 1]; data[at + 2] = pix[q + 2];
           } else {
-            data[o] += (pix[q] - data[o]) * alpha / 255;
-            data[o + 1] += (pix[q + 1] - data[o + 1]) * alpha / 255;
-            data[o + 2] += (pix[q + 2] - data[o + 2]) * alpha / 255;
+            data[at] += (pix[q] - data[at]) * alpha / 255;
+            data[at + 1] += (pix[q + 1] - data[at + 1]) * alpha / 255;
+            data[at + 2] += (pix[q + 2] - data[at + 2]) * alpha / 255;
           }
         }
       }
     }
-    ctx.putImageData(image, x0, y0);
   }
 
   // One ImageData per canvas and size, reused from frame to frame.
@@ -1796,6 +1789,151 @@
       }
     }
     return grid;
+  }
+
+  // ------------------------------------------------------------------ 2-D mixtures
+
+  var ELLIPSE_STDS = [1, 2]; // algos.plotting.ELLIPSE_STDS: drawn solid and dashed
+  var SHADE_LEVELS = 6; // steps of paleness, from "shared evenly" to "sure"
+
+  // Each point's most responsible component (ties to the lowest index) and how sure the model
+  // is, (r_max - 1/k) / (1 - 1/k) in SHADE_LEVELS steps (algos.plotting.responsibility_shades).
+  function responsibilityShades(R, n, k) {
+    var labels = new Int32Array(n), level = new Int32Array(n);
+    for (var i = 0; i < n; i++) {
+      var best = 0, top = R[i];
+      for (var j = 1; j < k; j++) { if (R[j * n + i] > top) { top = R[j * n + i]; best = j; } }
+      var strength = k === 1 ? 1 : Math.min(1, Math.max(0, (top - 1 / k) / (1 - 1 / k)));
+      labels[i] = best;
+      level[i] = Math.round(strength * (SHADE_LEVELS - 1));
+    }
+    return { labels: labels, level: level };
+  }
+
+  // Cluster j's colour mixed with white: full at strength 1, 12 % at 0 (algos.plotting._pale).
+  function paleColor(j, strength) {
+    var a = 0.12 + 0.88 * strength;
+    return "rgb(" + hexToRgb(clusterColor(j)).map(function (c) { return Math.round(255 - a * (255 - c)); }).join(",") + ")";
+  }
+
+  // Path of component j's ellipse of c standard deviations, {m + c L u : |u| = 1} with L the
+  // Cholesky factor of its 2 x 2 covariance.
+  function ellipsePath(ctx, view, means, covariances, j, c) {
+    var o = 4 * j, a = Math.sqrt(covariances[o]), b = covariances[o + 2] / a;
+    var e = Math.sqrt(Math.max(0, covariances[o + 3] - b * b)), mx = means[2 * j], my = means[2 * j + 1];
+    ctx.beginPath();
+    for (var t = 0; t <= 96; t++) {
+      var u = Math.cos(t * Math.PI / 48), v = Math.sin(t * Math.PI / 48);
+      var x = view.px(mx + c * a * u), y = view.py(my + c * (b * u + e * v));
+      if (t === 0) { ctx.moveTo(x, y); } else { ctx.lineTo(x, y); }
+    }
+  }
+
+  // Limits that show the box `extent` in `area` with one unit as long on both axes.
+  function equalAspect(extent, area) {
+    var xs = extent.x[1] - extent.x[0], ys = extent.y[1] - extent.y[0];
+    var unit = Math.min(area.width / xs, area.height / ys);
+    var cx = (extent.x[0] + extent.x[1]) / 2, cy = (extent.y[0] + extent.y[1]) / 2;
+    var hw = area.width / unit / 2, hh = area.height / unit / 2;
+    return { x: [cx - hw, cx + hw], y: [cy - hh, cy + hh] };
+  }
+
+  // Limits holding the points and the 2-sd ellipses, at most one data range beyond the data,
+  // padded by 6 % (algos.plotting.gaussian_mixture_extent).
+  function mixtureExtent(X, n, mixtures) {
+    var box = clusterExtent(X, n, 2, [], 0), lo = [box.x[0], box.y[0]], hi = [box.x[1], box.y[1]];
+    var span = [hi[0] - lo[0] || 1e-9, hi[1] - lo[1] || 1e-9], data = [lo.slice(), hi.slice()];
+    mixtures.forEach(function (p) {
+      for (var j = 0; j < p.means.length / 2; j++) {
+        for (var a = 0; a < 2; a++) {
+          var reach = 2 * Math.sqrt(p.covariances[4 * j + 3 * a]), m = p.means[2 * j + a];
+          lo[a] = Math.max(Math.min(lo[a], m - reach), data[0][a] - span[a]);
+          hi[a] = Math.min(Math.max(hi[a], m + reach), data[1][a] + span[a]);
+        }
+      }
+    });
+    var pad = 0.06 * Math.max(hi[0] - lo[0], hi[1] - lo[1], 1e-9);
+    return { x: [lo[0] - pad, hi[0] + pad], y: [lo[1] - pad, hi[1] + pad] };
+  }
+
+  // The points as pixels: grey before the first E-step, then in the colour and marker of their
+  // most responsible component, paler the less sure it is; pale (unsure) points drawn last.
+  function paintMixturePoints(ctx, ratio, view, scene) {
+    var a = view.area, x0 = Math.round(a.left * ratio), y0 = Math.round(a.top * ratio);
+    var image = pixelBuffer(ctx, Math.round(a.width * ratio), Math.round(a.height * ratio));
+    var n = scene.n, r = pointRadius(n), step = scene.step, i;
+    new Uint32Array(image.data.buffer).fill(WHITE_WORD);
+    if (!step || !step.resp) {
+      var grey = markerSprite("o", UNASSIGNED_COLOR, r, n <= 500, ratio);
+      blendPoints(image, x0, y0, ratio, view, scene, null, function () { return grey; });
+    } else {
+      var shades = responsibilityShades(step.resp, n, scene.k), order = new Int32Array(n), at = 0;
+      var labels = shades.labels, level = shades.level, stamps = {};
+      for (var lv = SHADE_LEVELS - 1; lv >= 0; lv--) {
+        for (i = 0; i < n; i++) { if (level[i] === lv) { order[at++] = i; } }
+      }
+      blendPoints(image, x0, y0, ratio, view, scene, order, function (q) {
+        var j = labels[q], key = j * SHADE_LEVELS + level[q];
+        return stamps[key] || (stamps[key] = markerSprite(clusterMarker(j),
+          paleColor(j, level[q] / (SHADE_LEVELS - 1)), r, clusterColor(j), ratio));
+      });
+    }
+    ctx.putImageData(image, x0, y0);
+  }
+
+  // A 2-D EM half-step (algos.plotting.plot_gaussian_mixture): the points, each component's
+  // 1- and 2-sd ellipses (solid, dashed) and mean (a cross) in its colour; after an M-step the
+  // previous 1-sd ellipses dotted grey, arrows from old to new means. Equal axis units.
+  function drawGaussianMixture(canvas, scene) {
+    var c = prepareCanvas(canvas), ctx = c.ctx, height = c.height - 52;
+    var left = leftMargin(ctx, scene.extent.y[0], scene.extent.y[1], height, true);
+    var area = { left: left, top: 10, width: c.width - left - 10, height: height };
+    var box = equalAspect(scene.extent, area), view = makeView(area, box.x, box.y);
+    var step = scene.step, p = step || scene.placed, j, q;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(area.left, area.top, area.width, area.height);
+    ctx.clip();
+    paintMixturePoints(ctx, c.ratio, view, scene);
+    var old = step && step.kind === "M" ? scene.previous : null;
+    for (j = 0; old && j < scene.k; j++) {
+      ctx.setLineDash([2, 3]);
+      ctx.strokeStyle = UNASSIGNED_COLOR;
+      ctx.lineWidth = 1.3;
+      ellipsePath(ctx, view, old.means, old.covariances, j, ELLIPSE_STDS[0]);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.strokeStyle = ctx.fillStyle = "#000000";
+      ctx.lineWidth = 1.4;
+      arrow(ctx, view.px(old.means[2 * j]), view.py(old.means[2 * j + 1]),
+            view.px(step.means[2 * j]), view.py(step.means[2 * j + 1]), 2, 11);
+    }
+    var count = p ? p.means.length / 2 : 0;
+    for (j = 0; j < count; j++) {
+      for (q = 0; q < ELLIPSE_STDS.length && p.covariances; q++) {
+        ctx.setLineDash(q ? [6, 4] : []);
+        ctx.lineWidth = q ? 1.5 : 2.2;
+        ctx.strokeStyle = clusterColor(j);
+        ellipsePath(ctx, view, p.means, p.covariances, j, ELLIPSE_STDS[q]);
+        ctx.stroke();
+      }
+      ctx.setLineDash([]);
+      ctx.beginPath();
+      markerPath(ctx, "X", view.px(p.means[2 * j]), view.py(p.means[2 * j + 1]), 10);
+      ctx.fillStyle = clusterColor(j);
+      ctx.fill();
+      ctx.lineWidth = 1.5;
+      ctx.strokeStyle = "#000000";
+      ctx.stroke();
+    }
+    ctx.fillStyle = INK;
+    (step ? step.dead : []).forEach(function (e) {
+      ctx.fillText("dead", view.px(step.means[2 * e]) + 12, view.py(step.means[2 * e + 1]) - 10);
+    });
+    drawCursor(ctx, scene.cursor, view, true);
+    ctx.restore();
+    drawAxes(ctx, view, "x\u2081", "x\u2082");
+    return view;
   }
 
   function drawCursor(ctx, cursor, view, both) {
@@ -2085,7 +2223,12 @@
   // Part 3. The explorer: controls, text and input
   // ===========================================================================================
 
-  var NAMES = { kmeans: "K-means", kmedoids: "K-medoids", gmm1d: "Gaussian-mixture EM" };
+  var NAMES = { kmeans: "K-means", kmedoids: "K-medoids", gmm1d: "Gaussian-mixture EM",
+                gmm: "Gaussian-mixture EM in 2-D" };
+  var COVARIANCE_LABELS = { full: "full (any ellipse)", diag: "diag (axis-aligned)",
+                            spherical: "spherical (circles)", tied: "tied (one shared ellipse)" };
+
+  function isMixture(method) { return method === "gmm1d" || method === "gmm"; }
   var MAX_K = 10;
   var RUN_INTERVAL_MS = 300;
 
@@ -2100,10 +2243,14 @@
                 first: "E-step, assign every point to its nearest medoid" },
     gmm1d: { E: "E-step, compute every point's responsibilities from the current parameters",
              M: "M-step, re-estimate weights, means and sigmas from the responsibilities",
-             first: "E-step, compute every point's responsibilities from the current parameters" }
+             first: "E-step, compute every point's responsibilities from the current parameters" },
+    gmm: { E: "E-step, compute every point's responsibilities from the current parameters",
+           M: "M-step, re-estimate weights, means and covariances (the ellipses) from the responsibilities",
+           first: "E-step, compute every point's responsibilities from the current parameters" }
   };
 
-  var CHART_LABELS = { kmeans: "objective J so far", kmedoids: "cost so far", gmm1d: "log-likelihood so far" };
+  var CHART_LABELS = { kmeans: "objective J so far", kmedoids: "cost so far", gmm1d: "log-likelihood so far",
+                       gmm: "log-likelihood so far" };
 
   var START_LABELS = {
     player: "as in the step-through above",
@@ -2159,12 +2306,14 @@
       .concat(drawableSets(this.method));
     this.playerStart = config.init || null; // the chapter's explicit start, for data set 0
     this.playerK = config.k; // ... and the k it was made for
+    this.playerType = config.covariance_type || "full"; // ... and the covariance type
     this.datasetIndex = 0;
     this.k = config.k;
     this.metric = config.metric || "l2";
     this.medoidsFrom = config.medoids_from || "cluster";
     this.seed = config.seed || 0;
-    this.start = this.playerStart ? "player" : (config.start || (this.method === "gmm1d" ? "kmeans" : "k-means++"));
+    this.covarianceType = config.covariance_type || "full";
+    this.start = this.playerStart ? "player" : (config.start || this.defaultStart());
     this.placed = [];
     this.run = null;
     this.index = 0;
@@ -2197,8 +2346,15 @@
     this.datasets.forEach(function (s, i) { self.datasetSelect.appendChild(el("option", { value: String(i) }, s.name)); });
     field("Data set", this.datasetSelect, "ae-wide");
     this.kInput = el("input", { type: "number", min: "1", max: String(MAX_K), step: "1", inputmode: "numeric" });
-    field(m === "gmm1d" ? "Components k" : "Clusters k", this.kInput);
-    if (m !== "gmm1d") {
+    field(isMixture(m) ? "Components k" : "Clusters k", this.kInput);
+    if (m === "gmm") {
+      this.covarianceSelect = el("select", {});
+      COVARIANCE_TYPES.forEach(function (t) {
+        self.covarianceSelect.appendChild(el("option", { value: t }, COVARIANCE_LABELS[t]));
+      });
+      field("Covariance type", this.covarianceSelect);
+    }
+    if (!isMixture(m)) {
       this.metricSelect = el("select", {});
       this.metricSelect.appendChild(el("option", { value: "l2" }, "l2 (Euclidean)"));
       this.metricSelect.appendChild(el("option", { value: "l1" }, "l1 (Manhattan)"));
@@ -2285,6 +2441,13 @@
     if (this.metricSelect) {
       this.metricSelect.addEventListener("change", function () { self.metric = self.metricSelect.value; self.rebuild(); });
     }
+    if (this.covarianceSelect) {
+      this.covarianceSelect.addEventListener("change", function () {
+        self.covarianceType = self.covarianceSelect.value;
+        if (self.start === "player") { self.start = self.defaultStart(); }
+        self.rebuild();
+      });
+    }
     if (this.candidatesSelect) {
       this.candidatesSelect.addEventListener("change", function () { self.medoidsFrom = self.candidatesSelect.value; self.rebuild(); });
     }
@@ -2342,7 +2505,7 @@
     }
   };
 
-  Explorer.prototype.defaultStart = function () { return this.method === "gmm1d" ? "kmeans" : "k-means++"; };
+  Explorer.prototype.defaultStart = function () { return isMixture(this.method) ? "kmeans" : "k-means++"; };
 
   Explorer.prototype.enabled = function (b) { return b.getAttribute("aria-disabled") !== "true" && !b.hidden; };
 
@@ -2375,7 +2538,20 @@
       return { weights: new Array(k).fill(1 / k), means: this.placed.slice(),
                sigmas: new Array(k).fill(spread) };
     }
+    if (this.method === "gmm") { return this.placedMixture(this.k); }
     return this.placed.slice();
+  };
+
+  // A 2-D mixture start from the first `count` placed means: equal weights and every
+  // covariance the whole data set's in the type's form (+ the default reg_covar), as
+  // algos.gmm's "random" start gives them; plain arrays, as a spec's init.
+  Explorer.prototype.placedMixture = function (count) {
+    var data = this.data, cols = columnsOf(data.X, data.n, 2);
+    var spread = data.n ? Array.from(wholeDataCovariance(cols, data.n, 2, this.covarianceType,
+                                                         defaultRegCovar(cols, data.n))) : [1, 0, 0, 1];
+    var means = this.placed.slice(0, count), k = this.k;
+    return { weights: means.map(function () { return 1 / k; }), means: means,
+             covariances: means.map(function () { return [spread.slice(0, 2), spread.slice(2, 4)]; }) };
   };
 
   // Start a new run from the current settings (at its "init" half-step).
@@ -2392,7 +2568,8 @@
       if (init !== null) {
         var spec = { method: this.method, k: k, init: init, seed: this.seed,
                      data: this.points };
-        if (this.method !== "gmm1d") { spec.metric = this.metric; }
+        if (!isMixture(this.method)) { spec.metric = this.metric; }
+        if (this.method === "gmm") { spec.covariance_type = this.covarianceType; }
         if (this.method === "kmedoids") { spec.medoids_from = this.medoidsFrom; }
         try {
           this.run = startRun(spec);
@@ -2421,6 +2598,10 @@
       return;
     }
     var sets = first ? [first.centers] : [];
+    if (this.method === "gmm" && data.n) { // the start's ellipses too, within bounds
+      var box = mixtureExtent(data.X, data.n, first ? [first] : []);
+      sets = [Float64Array.from([box.x[0], box.y[0], box.x[1], box.y[1]])];
+    }
     if (this.drawable) {
       var ext = data.n ? clusterExtent(data.X, data.n, 2, sets) : { x: [0, 10], y: [0, 10] };
       this.extent = { x: [Math.min(0, ext.x[0]), Math.max(10, ext.x[1])], y: [Math.min(0, ext.y[0]), Math.max(10, ext.y[1])] };
@@ -2434,13 +2615,26 @@
     if (!this.run) { return false; }
     if (this.index < this.run.history.length - 1) {
       this.index += 1;
-    } else if (this.run.step()) {
+    } else if (this.safeStep()) {
       this.index += 1;
     } else {
       return false;
     }
     this.render();
     return true;
+  };
+
+  // The run's next half-step; a step the algorithm refuses (EM with a singular covariance)
+  // ends the run with its message instead of an uncaught error.
+  Explorer.prototype.safeStep = function () {
+    try {
+      return this.run.step();
+    } catch (err) {
+      this.runError = err.message;
+      this.run.done = true;
+      this.index = this.run.history.length - 1;
+      return false;
+    }
   };
 
   Explorer.prototype.back = function () {
@@ -2495,7 +2689,7 @@
     var item;
     if (this.method === "gmm1d") {
       item = round3(x);
-    } else if (this.method === "kmeans") {
+    } else if (this.method !== "kmedoids") {
       item = [round3(x), round3(y)];
     } else {
       best = -1; bestDist = Infinity;
@@ -2512,7 +2706,7 @@
     } else { // move the placed start nearest to the click
       best = 0; bestDist = Infinity;
       for (j = 0; j < placed.length; j++) {
-        var p = this.method === "gmm1d" ? [placed[j], 0] : (this.method === "kmeans" ? placed[j] : [data.X[2 * placed[j]], data.X[2 * placed[j] + 1]]);
+        var p = this.method === "gmm1d" ? [placed[j], 0] : (this.method !== "kmedoids" ? placed[j] : [data.X[2 * placed[j]], data.X[2 * placed[j] + 1]]);
         var ddx = p[0] - x, ddy = this.method === "gmm1d" ? 0 : p[1] - y, dd = ddx * ddx + ddy * ddy;
         if (dd < bestDist) { bestDist = dd; best = j; }
       }
@@ -2545,7 +2739,7 @@
   // ------------------------------------------------------------------ words
 
   Explorer.prototype.things = function () {
-    return this.method === "gmm1d" ? "parameters" : (this.method === "kmedoids" ? "medoids" : "centres");
+    return isMixture(this.method) ? "parameters" : (this.method === "kmedoids" ? "medoids" : "centres");
   };
 
   // Where a half-step is, in the words of algos.plotting.describe_step.
@@ -2553,9 +2747,10 @@
     var history = this.run.history, step = history[i], previous = i > 0 ? history[i - 1] : null;
     if (step.kind === "init") { return "Start: initial " + this.things(); }
     var head = "Iteration " + step.iteration + ", after the " + step.kind + "-step: ";
-    if (this.method === "gmm1d") {
+    if (isMixture(this.method)) {
       if (step.kind === "E") { return head + "responsibilities updated"; }
-      var same = previous && sameArray(previous.weights, step.weights) && sameArray(previous.means, step.means) && sameArray(previous.sigmas, step.sigmas);
+      var spread = this.method === "gmm" ? "covariances" : "sigmas";
+      var same = previous && sameArray(previous.weights, step.weights) && sameArray(previous.means, step.means) && sameArray(previous[spread], step[spread]);
       return head + "parameters " + (same ? "unchanged" : "updated");
     }
     if (step.kind === "E") {
@@ -2592,7 +2787,7 @@
   };
 
   Explorer.prototype.objectiveName = function () {
-    if (this.method === "gmm1d") { return "Log-likelihood"; }
+    if (isMixture(this.method)) { return "Log-likelihood"; }
     if (this.method === "kmedoids") { return "Cost (sum of " + this.metric + " distances)"; }
     return this.metric === "l1" ? "Objective (sum of l1 distances)" : "Objective (sum of squared distances)";
   };
@@ -2636,6 +2831,16 @@
         comps.push("component " + j + ": weight " + step.weights[j].toFixed(2) + ", mean " + step.means[j].toFixed(2) + ", sigma " + step.sigmas[j].toFixed(2));
       }
       parts.push("Curves of " + k + " weighted normal components (" + comps.join("; ") + ") and their sum; below the axis each point's responsibilities.");
+    } else if (this.method === "gmm") {
+      var each = [], cv = step.covariances;
+      for (j = 0; j < Math.min(k, 8); j++) {
+        each.push("component " + j + ": weight " + step.weights[j].toFixed(2) + ", mean (" +
+          step.means[2 * j].toFixed(2) + ", " + step.means[2 * j + 1].toFixed(2) + "), standard deviations " +
+          Math.sqrt(cv[4 * j]).toFixed(2) + " and " + Math.sqrt(cv[4 * j + 3]).toFixed(2));
+      }
+      parts.push("Ellipses of 1 and 2 standard deviations of " + k + " " + this.covarianceType +
+        " components (" + each.join("; ") + (k > 8 ? "; ..." : "") + "); points " +
+        (step.resp ? "in the colour of their most responsible component, paler where it is unsure." : "grey."));
     } else {
       var where = [];
       for (j = 0; j < Math.min(k, 8); j++) {
@@ -2667,6 +2872,10 @@
       this.view = drawMixture(this.plot, { x: this.data.x, k: this.k, step: step, xlim: this.xlim,
                                            ymax: this.ymax, hist: this.hist, cursor: this.cursor,
                                            placedMixture: placedMixture });
+    } else if (m === "gmm") {
+      this.view = drawGaussianMixture(this.plot, { X: this.data.X, n: this.data.n, d: 2, k: this.k,
+        step: step, previous: previous, extent: this.extent, cursor: this.cursor,
+        placed: !step && this.start === "placed" && this.placed.length ? this.placedMixtureArrays() : null });
     } else {
       var placed = null;
       if (!step && this.start === "placed" && this.placed.length) {
@@ -2693,6 +2902,7 @@
     if (document.activeElement !== this.kInput) { this.kInput.value = String(this.k); }
     if (this.metricSelect) { this.metricSelect.value = this.metric; }
     if (this.candidatesSelect) { this.candidatesSelect.value = this.medoidsFrom; }
+    if (this.covarianceSelect) { this.covarianceSelect.value = this.covarianceType; }
     this.fillStartOptions();
     if (document.activeElement !== this.seedInput) { this.seedInput.value = String(this.seed); }
     this.seedField.hidden = !(this.start === "random" || this.start === "k-means++" || this.start === "kmeans");
@@ -2733,13 +2943,20 @@
     this.renderLegend(step);
   };
 
+  // The placed means so far, with their starting covariances, as flat arrays for drawing.
+  Explorer.prototype.placedMixtureArrays = function () {
+    var p = this.placedMixture(this.placed.length), flat = function (a) { return [].concat.apply([], a); };
+    return { means: flat(p.means), covariances: flat(p.covariances.map(flat)) };
+  };
+
   function setDisabled(button, disabled) {
     if (disabled) { button.setAttribute("aria-disabled", "true"); } else { button.removeAttribute("aria-disabled"); }
   }
 
   Explorer.prototype.fillStartOptions = function () {
-    var choices = this.method === "gmm1d" ? ["random", "kmeans", "placed"] : ["random", "k-means++", "placed"];
-    if (this.playerStart && this.datasetIndex === 0 && this.k === this.playerK) { choices.unshift("player"); }
+    var choices = isMixture(this.method) ? ["random", "kmeans", "placed"] : ["random", "k-means++", "placed"];
+    if (this.playerStart && this.datasetIndex === 0 && this.k === this.playerK &&
+        this.covarianceType === this.playerType) { choices.unshift("player"); }
     var key = choices.join(",");
     if (this.startKey !== key) {
       this.startKey = key;
@@ -2756,13 +2973,13 @@
     svg.setAttribute("height", "14");
     svg.setAttribute("aria-hidden", "true");
     var shape;
-    if (kind === "line" || kind === "dash") {
+    if (kind === "line" || kind === "dash" || kind === "dots") {
       shape = document.createElementNS(ns, "line");
       shape.setAttribute("x1", "1"); shape.setAttribute("x2", "21");
       shape.setAttribute("y1", "7"); shape.setAttribute("y2", "7");
       shape.setAttribute("stroke", color);
       shape.setAttribute("stroke-width", "2.5");
-      if (kind === "dash") { shape.setAttribute("stroke-dasharray", "5 3"); }
+      if (kind !== "line") { shape.setAttribute("stroke-dasharray", kind === "dash" ? "5 3" : "2 3"); }
     } else if (kind === "region") {
       shape = document.createElementNS(ns, "rect");
       shape.setAttribute("x", "3"); shape.setAttribute("y", "1");
@@ -2778,8 +2995,8 @@
     } else {
       shape = document.createElementNS(ns, "circle");
       shape.setAttribute("cx", "11"); shape.setAttribute("cy", "7"); shape.setAttribute("r", kind === "ring" ? "6" : "4.5");
-      shape.setAttribute("fill", kind === "medoid" ? "#ffffff" : "none");
-      shape.setAttribute("stroke", "#000000");
+      shape.setAttribute("fill", kind === "medoid" ? "#ffffff" : (kind === "pale" ? paleColor(0, 0.1) : "none"));
+      shape.setAttribute("stroke", kind === "pale" ? color : "#000000");
       shape.setAttribute("stroke-width", kind === "ring" ? "1.2" : "1.6");
     }
     svg.appendChild(shape);
@@ -2800,6 +3017,12 @@
       items.push(["line", "#000000", "mixture (sum of the weighted components)"]);
       items.push(["region", clusterColor(0), "responsibilities of each point (below 0)"]);
       if (this.hist) { items.push(["region", "#8c8c8c", "data (histogram)"]); }
+    } else if (this.method === "gmm") {
+      items.push(["cross", "", "mean of a component"]);
+      items.push(["line", "#000000", "1 standard deviation"]);
+      items.push(["dash", "#000000", "2 standard deviations"]);
+      items.push(["dots", UNASSIGNED_COLOR, "previous 1 std. dev. (after an M-step)"]);
+      items.push(["pale", clusterColor(0), "pale point: shared, the model is unsure"]);
     } else if (this.method === "kmedoids") {
       items.push(["medoid", "", "medoid (ringed: a data point)"]);
       items.push(["ring", "", "previous position (after an M-step)"]);
@@ -2828,6 +3051,7 @@
     var out = {
       method: this.method, dataset: this.datasets[this.datasetIndex].name, n: this.data.n,
       k: this.k, metric: this.metric, medoids_from: this.medoidsFrom, start: this.start, seed: this.seed,
+      covariance_type: this.covarianceType,
       placed: JSON.parse(JSON.stringify(this.placed)), index: this.index,
       computed: run ? run.history.length : 0, done: run ? run.done : false,
       converged: run ? run.converged : false, running: this.timer !== null,
