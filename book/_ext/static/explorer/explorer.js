@@ -1200,17 +1200,14 @@
     }
     var C = readCovariances(c, k, d), dd = d * d;
     for (var j = 0; j < k; j++) {
-      var scale = 0, asym = 0, a, b;
-      for (a = 0; a < dd; a++) { scale = Math.max(scale, Math.abs(C[j * dd + a])); }
-      for (a = 0; a < d; a++) {
-        for (b = 0; b < d; b++) { asym = Math.max(asym, Math.abs(C[j * dd + a * d + b] - C[j * dd + b * d + a])); }
+      var Cj = C.slice(j * dd, (j + 1) * dd), scale = 0, asym = 0;
+      for (var e = 0; e < dd; e++) {
+        var t = Cj[(e % d) * d + Math.floor(e / d)]; // the transpose's entry
+        scale = Math.max(scale, Math.abs(Cj[e]));
+        asym = Math.max(asym, Math.abs(Cj[e] - t));
+        C[j * dd + e] = 0.5 * (Cj[e] + t);
       }
       if (asym > 1e-8 * scale) { throw ValueError("covariances[" + j + "] is not symmetric"); }
-      var sym = new Float64Array(dd);
-      for (a = 0; a < d; a++) {
-        for (b = 0; b < d; b++) { sym[a * d + b] = 0.5 * (C[j * dd + a * d + b] + C[j * dd + b * d + a]); }
-      }
-      C.set(sym, j * dd);
     }
     choleskyFactors(C, k, d, "init: " + NOT_PD);
     return { weights: w, means: M.X, covariances: C, dead: [] };
@@ -1226,16 +1223,13 @@
 
   // k matrices d x d, as nested arrays, into one row-major Float64Array.
   function readCovariances(c, k, d) {
-    var shape = "covariances must have shape (" + k + ", " + d + ", " + d + ") (one d x d matrix per component)";
-    if (!Array.isArray(c) || c.length !== k) { throw ValueError(shape); }
-    var out = new Float64Array(k * d * d);
-    for (var j = 0; j < k; j++) {
-      if (!Array.isArray(c[j]) || c[j].length !== d) { throw ValueError(shape); }
-      for (var a = 0; a < d; a++) {
-        if (!Array.isArray(c[j][a]) || c[j][a].length !== d) { throw ValueError(shape); }
-        for (var b = 0; b < d; b++) { out[(j * d + a) * d + b] = checkFinite(c[j][a][b], "covariances"); }
-      }
+    var out = new Float64Array(k * d * d), ok = Array.isArray(c) && c.length === k;
+    for (var j = 0; ok && j < k; j++) {
+      var M = readPoints(c[j], "covariances");
+      ok = M.n === d && M.d === d;
+      out.set(ok ? M.X : [], j * d * d);
     }
+    if (!ok) { throw ValueError("covariances must have shape (" + k + ", " + d + ", " + d + ") (one d x d matrix per component)"); }
     return out;
   }
 
