@@ -1,16 +1,17 @@
-/* Live explorer: K-means, K-medoids and 1-D Gaussian-mixture EM, run in the reader's browser.
+/* Live explorer: K-means, K-medoids, 1-D and 2-D Gaussian-mixture EM, in the reader's browser.
  *
  * The book's chapters embed their data sets in a <div class="algos-explorer"> (made by
  * book/algos/explorer.py); this script, served once per page by book/_ext/algos_explorer.py,
  * turns each such div into an explorer. It needs nothing but the page: no network, no kernel.
  *
- * Part 1 ports the half-steps of book/algos/kmeans.py, kmedoids.py and gmm1d.py, operation by
- * operation, so the browser gives the same labels, medoids, parameters and objectives as
- * `algos.fit` (tests/test_explorer_parity.py compares them in Chromium):
+ * Part 1 ports the half-steps of book/algos/kmeans.py, kmedoids.py, gmm1d.py and gmm.py,
+ * operation by operation, so the browser gives the same labels, medoids, parameters and
+ * objectives as `algos.fit` (tests/test_explorer_parity.py compares them in Chromium):
  *   - ties go to the lowest index, distances are summed coordinate by coordinate, and every
  *     total is added up in numpy's order (pairwise summation), so sums agree to the last bit;
  *   - K-means keeps an empty cluster's centre; K-medoids uses the same candidate rules, costs
- *     and tie tolerance; EM uses the same log-sum-exp, variance floor and stopping rule.
+ *     and tie tolerance; EM uses the same log-sum-exp, variance floor (1-D), Cholesky-factor
+ *     densities and reg_covar (2-D), dead-component rule and stopping rule.
  *   window.algosExplorer.run(spec) runs one fit and returns its history as plain arrays.
  * Part 2 draws a half-step in the book's picture language (algos/plotting.py) on a <canvas>.
  * Part 3 is the explorer itself: controls, buttons, text and pointer/keyboard input.
