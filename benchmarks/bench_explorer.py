@@ -1,5 +1,8 @@
 """Time the website explorer: one half-step plus redraw on 2,000 points in headless Chromium.
 
+Cases: K-means, K-medoids, 1-D EM and 2-D EM (full covariances) on the 2,000 points of
+bench_stepper.py.
+
 Targets (issue 18): one half-step computed and drawn within 16 ms (a frame at 60 Hz), and the
 explorer's JavaScript under 150 KB before data.
 
@@ -57,6 +60,8 @@ CASES = [
     ("K-medoids, all points, l2, k=4", "kmedoids", 4, {"metric": "l2", "medoidsFrom": "all"}),
     ("EM, k=2", "gmm1d", 2, {}),
     ("EM, k=10", "gmm1d", 10, {}),
+    ("EM in 2-D, full, k=3", "gmm", 3, {"covarianceType": "full"}),
+    ("EM in 2-D, full, k=10", "gmm", 10, {"covarianceType": "full"}),
 ]
 
 
@@ -67,6 +72,7 @@ def page_html():
         explorer.embed("kmeans", {"blobs": X}, k=4, start="random").to_html(),
         explorer.embed("kmedoids", {"blobs": X}, k=4, start="random").to_html(),
         explorer.embed("gmm1d", {"two groups": x}, k=2, start="random").to_html(),
+        explorer.embed("gmm", {"blobs": X}, k=3, start="random").to_html(),
     ]
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>bench</title>"
@@ -159,6 +165,7 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=5, help="seeded starts per case (default 5)")
     parser.add_argument("--max-steps", type=int, default=40, help="half-steps per run (default 40)")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument("--only", default="", help="time only the cases whose label holds this")
     args = parser.parse_args(argv)
 
     js = (STATIC / "explorer.js").read_bytes()
@@ -175,16 +182,18 @@ def main(argv=None):
                                      args=["--headless", "--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
         page.goto(page_path.as_uri())
-        page.wait_for_function("() => window.algosExplorer.instances.length === 3")
+        page.wait_for_function("() => window.algosExplorer.instances.length === 4")
         version = browser.version
         cdp = page.context.new_cdp_session(page)
         cdp.send("Performance.enable")
-        index = {"kmeans": 0, "kmedoids": 1, "gmm1d": 2}
+        index = {"kmeans": 0, "kmedoids": 1, "gmm1d": 2, "gmm": 3}
         for method, i in index.items():  # warm up the JIT on every method
             time_case(page, cdp, i, 3, {}, 1, 4)
         overhead = empty_step_cpu(page, cdp)
         rows = []
         for label, method, k, settings in CASES:
+            if args.only not in label:
+                continue
             walls, cpus, redraws = time_case(page, cdp, index[method], k, settings, args.runs,
                                              args.max_steps)
             rows.append((label, len(walls), statistics.median(walls), pct(walls, 90),

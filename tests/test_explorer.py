@@ -82,6 +82,21 @@ def test_kmedoids_start_is_row_indices():
     assert config["init"] == [3, 0] and config["medoids_from"] == "all"
 
 
+def test_gmm_start_is_full_covariances_and_the_type_is_carried():
+    c = [[[2.0, 0.5], [0.5, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]
+    e = explorer.embed("gmm", {"four": X4}, k=2, init=([0.25, 0.75], X4[[3, 0]], c),
+                       covariance_type="tied", seed=3)
+    p = parts(e.to_html())
+    assert p.div == {"class": "algos-explorer", "data-method": "gmm"}
+    config = json.loads(p.script)
+    assert config["init"] == {"weights": [0.25, 0.75], "means": [[-5.0, 2.0], [0.0, -6.0]],
+                              "covariances": c}
+    assert (config["covariance_type"], config["start"], config["seed"]) == ("tied", "kmeans", 3)
+    assert repr(e) == "Explorer(gmm, k=2: four (4 points))"
+    assert json.loads(parts(explorer.embed("gmm", {"a": X4}, k=2).to_html()).script)[
+        "covariance_type"] == "full"
+
+
 def test_a_name_cannot_end_the_script_early():
     e = explorer.embed("kmeans", {"</script><script>alert(1)</script>": X4}, k=2)
     html = e.to_html()
@@ -117,6 +132,18 @@ def test_a_name_cannot_end_the_script_early():
         (lambda: explorer.embed("gmm1d", {"a": X_EM}, k=2, init=([0.5, 0.6], [0, 1], [1, 1])),
          ValueError, "sum to 1"),
         (lambda: explorer.embed("gmm1d", {"a": X_EM}, k=2, init=[0.5, 0.5]), TypeError, "weights, means, sigmas"),
+        (lambda: explorer.embed("gmm", {"a": X_EM}, k=2), ValueError, "must be 2-D"),
+        (lambda: explorer.embed("gmm", {"a": X4}, k=2, covariance_type="round"), ValueError,
+         "covariance_type"),
+        (lambda: explorer.embed("gmm", {"a": X4}, k=2, start="k-means++"), ValueError, "start"),
+        (lambda: explorer.embed("gmm", {"a": X4}, k=2, init=([0.5, 0.5], [0, 1], [1, 1])),
+         ValueError, "means"),
+        (lambda: explorer.embed("gmm", {"a": X4}, k=2, init=[0.5, 0.5]), TypeError,
+         "weights, means, covariances"),
+        (lambda: explorer.embed("gmm", {"a": X4}, k=1, init=([1.0], [[0, 0]], [[[1, 2], [2, 1]]])),
+         ValueError, "not positive definite"),
+        (lambda: explorer.embed("gmm", {"a": X4}, k=1, init=([1.0], [[0, 0]], [[[1, 0], [0.5, 1]]])),
+         ValueError, "not symmetric"),
     ],
 )
 def test_bad_arguments_are_named(call, error, match):

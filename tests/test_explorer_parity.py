@@ -6,7 +6,10 @@ a fixed, seeded set of data sets and starts, for every method and option, and co
 
 * the same half-steps (kind and iteration), ``converged`` and ``n_iter``;
 * identical labels, medoid indices and empty clusters;
-* centres, weights, means, sigmas and objectives equal to 1e-9 relative;
+* centres, weights, means, sigmas and objectives equal to 1e-9 relative; covariances (full
+  (k, d, d) matrices whatever the type, as algos returns them) to 1e-9 of each matrix's
+  largest entry, since an off-diagonal entry that cancels to 0 has no relative size;
+* identical dead components (2-D EM);
 * responsibilities equal to 1e-9 *absolute*: they are probabilities, and next to a component
   that collapsed onto one point the tiny ones (exp(-700) and the like) amplify a last-bit
   difference of ``exp`` between the browser and numpy far beyond 1e-9 relative;
@@ -14,7 +17,10 @@ a fixed, seeded set of data sets and starts, for every method and option, and co
 
 The cases include both metrics and both medoid candidate rules, far starts, an empty cluster,
 exact ties on integer data, a collapsing component, a dead component, overflowing distances, a
-start with coinciding medoids and sigmas below the floor. The last cases pin rules that issue
+start with coinciding medoids and sigmas below the floor; for 2-D EM every covariance type,
+dead components (a weight of 0, or densities that underflow), collapse onto a point (held by
+``reg_covar``, or refused with ``reg_covar=0``), overflowing distances and explicit
+``reg_covar``. The last cases pin rules that issue
 11 changes in ``algos`` (the K-means objective, distinct medoids, the sigma floor, raising
 starting sigmas); each is kept in one named function of explorer.js (``kmeansObjective``,
 ``checkMedoidStart``, ``medoidUpdate``, ``defaultMinSigma``, ``startingSigmas``,
@@ -30,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from algos import gmm1d, kmeans, kmedoids
+from algos import gmm, gmm1d, kmeans, kmedoids
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "book" / "_ext" / "static" / "explorer" / "explorer.js"
@@ -74,10 +80,12 @@ def js(browser_context, tmp_path_factory):
 # --------------------------------------------------------------------------- comparisons
 
 
-def assert_close(got, want, what, rtol=RTOL):
+def assert_close(got, want, what, rtol=RTOL, scale=None):
+    """``got`` equals ``want`` to ``rtol`` relative to each entry, or to ``scale`` if given."""
     got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
     assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
-    scale = np.maximum(np.abs(got), np.abs(want))
+    if scale is None:
+        scale = np.maximum(np.abs(got), np.abs(want))
     bad = np.abs(got - want) > rtol * scale
     assert not bad.any(), (
         f"{what}: browser {got[bad][:5].tolist()} != algos {want[bad][:5].tolist()} "
@@ -113,6 +121,9 @@ def run_both(js, method, data, k, init, **options):
         spec["init"] = {"weights": list(map(float, w)), "means": list(map(float, m)),
                         "sigmas": list(map(float, s))}
         fit = gmm1d.fit
+    elif method == "gmm":
+        spec["init"] = gaussian_init_spec(init)
+        fit = gmm.fit
     else:
         spec["init"] = np.asarray(init).tolist()
         fit = kmeans.fit if method == "kmeans" else kmedoids.fit
@@ -121,6 +132,21 @@ def run_both(js, method, data, k, init, **options):
     except (ValueError, TypeError) as exc:
         result = exc
     return result, js(spec)
+
+
+def assert_same_resp(got, want, where):
+    """Responsibilities equal to RESP_ATOL (both None at the start)."""
+    if want is None:
+        assert got is None, where
+        return
+    diff = np.abs(np.asarray(got) - want).max()
+    assert diff <= RESP_ATOL, f"responsibilities at {where} differ by {diff:.3g}"
+
+
+def gaussian_init_spec(init):
+    """(weights, means, covariances) as the spec's {weights, means, covariances} of lists."""
+    w, m, c = (np.asarray(a, dtype=float) for a in init)
+    return {"weights": w.tolist(), "means": m.tolist(), "covariances": c.tolist()}
 
 
 def check_case(js, method, data, k, init, **options):
@@ -145,17 +171,25 @@ def check_case(js, method, data, k, init, **options):
             assert mine["objective"] is None, where
         else:
             assert_close(mine["objective"], ref, f"objective at {where}")
+        if method == "gmm":
+            for name in ("weights", "means"):
+                assert_close(mine[name], getattr(theirs, name), f"{name} at {where}")
+            # each matrix to 1e-9 of its largest entry: an off-diagonal entry that cancels
+            # to 0.0 in numpy may come out 1e-31 in the browser (exp differs in the last bit)
+            size = np.abs(theirs.covariances).max(axis=(1, 2))[:, None, None]
+            assert_close(mine["covariances"], theirs.covariances, f"covariances at {where}",
+                         scale=np.broadcast_to(size, theirs.covariances.shape))
+            assert tuple(mine["dead"]) == tuple(theirs.dead), \
+                f"dead components at {where}: browser {mine['dead']}, algos {theirs.dead}"
+            assert_same_resp(mine["resp"], theirs.resp, where)
+            continue
         if method == "gmm1d":
             for name in ("weights", "means", "sigmas"):
                 assert_close(mine[name], getattr(theirs, name), f"{name} at {where}")
             # components whose sigma the floor raised (a field of algos' steps since issue 11)
             assert tuple(mine.get("floored", ())) == tuple(getattr(theirs, "floored", ())), \
                 f"floored components at {where}: browser {mine.get('floored')}, algos {theirs.floored}"
-            if theirs.resp is None:
-                assert mine["resp"] is None, where
-            else:
-                diff = np.abs(np.asarray(mine["resp"]) - theirs.resp).max()
-                assert diff <= RESP_ATOL, f"responsibilities at {where} differ by {diff:.3g}"
+            assert_same_resp(mine["resp"], theirs.resp, where)
             continue
         if theirs.labels is None:
             assert mine["labels"] is None, where
@@ -370,8 +404,128 @@ def test_gmm1d_stopping_rules(js, max_iter, tol):
                max_iter=max_iter, tol=tol)
 
 
+# ---- EM in d dimensions (algos.gmm)
+
+COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
+
+
+def spread_start(X, rows, tilt=0.3):
+    """Equal weights, means at the given rows, every covariance the data's own plus a tilt."""
+    k = len(rows)
+    cov = np.cov(X.T, bias=True) + np.eye(X.shape[1]) * 0.5
+    cov = cov + tilt * np.sqrt(np.outer(np.diag(cov), np.diag(cov))) * (1 - np.eye(X.shape[1]))
+    return np.full(k, 1.0 / k), X[rows], np.repeat(cov[None], k, axis=0)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("X, k, start", RANDOM)
+def test_gmm_matches_algos(js, X, k, start, covariance_type):
+    # a tilted start for every type: explicit parameters are used as given by the first
+    # E-step, whatever their form; 30 iterations as for 1-D EM
+    check_case(js, "gmm", X, k, spread_start(X, start), covariance_type=covariance_type,
+               max_iter=30)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_gmm_dead_components(js, covariance_type):
+    X = blobs(21, 80, 2, 0.7)
+    w, m, c = spread_start(X, [0, 1, 2, 3])
+    # component 2 starts with weight 0; component 3 far away and narrow: every density of it
+    # underflows to exactly 0, so its total responsibility is 0 from the first E-step
+    w = np.array([0.5, 0.3, 0.0, 0.2])
+    m[3] = [4e3, -4e3]
+    c[3] = 1e-4 * np.eye(2)
+    result = check_case(js, "gmm", X, 4, (w, m, c), covariance_type=covariance_type)
+    assert result.history[1].dead == (2, 3) and result.weights[2] == result.weights[3] == 0
+    if covariance_type != "tied":  # dead components keep their parameters ("tied": shares)
+        assert np.array_equal(result.covariances[3], c[3])
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_gmm_collapse_onto_a_point_is_held_by_reg_covar(js, covariance_type):
+    rng = np.random.default_rng(22)
+    X = np.concatenate([rng.normal(0, 1, (40, 2)), [[9.0, 9.0]]])
+    init = ([0.5, 0.5], [[0.0, 0.0], [9.0, 9.0]], [np.eye(2), 0.5 * np.eye(2)])
+    result = check_case(js, "gmm", X, 2, init, covariance_type=covariance_type, max_iter=40)
+    if covariance_type != "tied":  # its variances are reg_covar's ("spherical": their mean)
+        reg = gmm.default_reg_covar(X)
+        held = reg.mean() if covariance_type == "spherical" else reg
+        assert np.allclose(np.diag(result.covariances[1]), held), \
+            "the component did not collapse onto the point"
+    # without reg_covar the collapse stops algos with a ValueError: the browser must too
+    check_case(js, "gmm", X, 2, init, covariance_type="full", reg_covar=0.0, max_iter=40)
+    with pytest.raises(ValueError, match="singular"):
+        gmm.fit(X, k=2, init=init, covariance_type="full", reg_covar=0.0, max_iter=40)
+
+
+def test_gmm_far_starts_and_overflowing_distances(js):
+    X = blobs(23, 120, 3, 1.0)
+    # means far away: every density underflows, log-sum-exp decides
+    far = ([0.5, 0.5], [[1e4, 1e4], [-1e4, 2e4]], [np.eye(2), 4 * np.eye(2)])
+    check_case(js, "gmm", X, 2, far)
+    # |z| above 1e154: the squared distance overflows and the clipped path takes over
+    Y = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5], [1e90, -1e90]])
+    tiny = ([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [1e-140 * np.eye(2)] * 2)
+    check_case(js, "gmm", Y, 2, tiny, reg_covar=1e-130, max_iter=5)
+
+
+@pytest.mark.parametrize("max_iter, tol", [(0, 1e-8), (1, 1e-8), (3, 0.0), (100, 1e-3),
+                                           (100, 1e-8)])
+def test_gmm_stopping_rules(js, max_iter, tol):
+    X = blobs(24, 150, 3, 1.2)
+    result = check_case(js, "gmm", X, 3, spread_start(X, [0, 1, 2]), max_iter=max_iter, tol=tol)
+    assert len(result.history) == 2 * result.n_iter + 1
+    # tol = 0 runs max_iter iterations; a loose tol stops early, converged
+    assert (result.n_iter, result.converged) == (max_iter, False) if tol == 0 or max_iter < 2 \
+        else result.converged and result.n_iter < max_iter
+
+
+@pytest.mark.parametrize("reg_covar", [0.01, [1e-3, 0.5]])
+@pytest.mark.parametrize("covariance_type", ["spherical", "diag"])
+def test_gmm_explicit_reg_covar(js, reg_covar, covariance_type):
+    X = blobs(25, 60, 2, 0.3, integer=True)  # repeated points: reg_covar matters
+    check_case(js, "gmm", X, 3, spread_start(X, [0, 20, 40]), reg_covar=reg_covar,
+               covariance_type=covariance_type)
+
+
+def test_gmm_in_three_dimensions_and_one_component(js):
+    X = blobs(26, 90, 3, 1.0, d=3)
+    check_case(js, "gmm", X, 3, spread_start(X, [0, 30, 60]), max_iter=20)
+    check_case(js, "gmm", X, 1, spread_start(X, [7]))
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_gmm_seeded_starts_follow_algos_rules(js, covariance_type):
+    """The browser's "kmeans" and "random" starts are algos.gmm's rules with another
+    generator: "random" puts the means at k distinct rows with equal weights and the data's
+    covariance in the type's form; "kmeans" is the M-step of a converged K-means labelling."""
+    X = blobs(27, 200, 4, 1.0)
+    k, n = 4, len(X)
+    spread = gmm.m_step(X, np.ones((n, 1)), covariance_type=covariance_type)[2][0]
+    for seed in range(3):
+        spec = {"method": "gmm", "data": X.tolist(), "k": k, "seed": seed, "max_iter": 0,
+                "covariance_type": covariance_type}
+        first = js({**spec, "init": "random"})["ok"]["history"][0]
+        means = np.asarray(first["means"])
+        rows = [int(np.flatnonzero((X == m_).all(axis=1))[0]) for m_ in means]
+        assert len(set(rows)) == k and np.allclose(first["weights"], 1 / k)
+        assert_close(first["covariances"], np.repeat(spread[None], k, axis=0), "random start")
+        first = js({**spec, "init": "kmeans"})["ok"]["history"][0]
+        means = np.asarray(first["means"])
+        labels = kmeans.e_step(X, means)
+        resp = np.eye(k)[labels]
+        w, m, c = gmm.m_step(X, resp, covariance_type=covariance_type)
+        for name, got, want in (("weights", first["weights"], w), ("means", means, m),
+                                ("covariances", first["covariances"], c)):
+            assert_close(got, want, f"k-means start {name} (seed {seed})")
+        other = js({**spec, "init": "kmeans", "seed": seed + 10})["ok"]["history"][0]
+        assert other["means"] != first["means"] or seed > 0
+
+
 # --------------------------------------------------------------------------- bad specs
 
+SQUARE = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
+EYE = [[1.0, 0.0], [0.0, 1.0]]
 BAD = [
     ("kmeans", [[0.0, 0.0], [1.0, 1.0]], 0, [[0.0, 0.0]], {}, "k"),
     ("kmeans", [[0.0, 0.0], [1.0, 1.0]], 3, [[0.0, 0.0]] * 3, {}, "k"),
@@ -387,6 +541,20 @@ BAD = [
     ("gmm1d", [0.0, 1.0, 2.0], 2, ([0.5, 0.5], [0.0, 1.0], [1.0, 0.0]), {}, "sigmas"),
     ("gmm1d", [0.0, 1.0, 2.0], 2, ([1.0], [0.0], [1.0]), {}, "weights"),
     ("gmm1d", [0.0, 1.0, 2.0], 1, ([1.0], [0.0], [1.0]), {"min_sigma": 0.0}, "min_sigma"),
+    ("gmm", SQUARE, 2, ([0.5, 0.6], [[0, 0], [1, 1]], [EYE, EYE]), {}, "weights"),
+    ("gmm", SQUARE, 2, ([0.5, 0.5], [[0, 0], [1, 1], [2, 2]], [EYE, EYE]), {}, "means"),
+    ("gmm", SQUARE, 2, ([0.5, 0.5], [[0, 0], [1, 1]], [EYE, [[1, 2], [2, 1]]]), {},
+     "covariances"),
+    ("gmm", SQUARE, 2, ([0.5, 0.5], [[0, 0], [1, 1]], [EYE, [[1, 0.5], [0, 1]]]), {},
+     "covariances"),
+    ("gmm", SQUARE, 2, ([0.5, 0.5], [[0, 0], [1, 1]], [EYE]), {}, "covariances"),
+    ("gmm", SQUARE, 5, ([0.2] * 5, [[0, 0]] * 5, [EYE] * 5), {}, "k"),
+    ("gmm", SQUARE, 1, ([1.0], [[0, 0]], [EYE]), {"covariance_type": "round"},
+     "covariance_type"),
+    ("gmm", SQUARE, 1, ([1.0], [[0, 0]], [EYE]), {"reg_covar": -1.0}, "reg_covar"),
+    ("gmm", SQUARE, 1, ([1.0], [[0, 0]], [EYE]), {"reg_covar": [1.0]}, "reg_covar"),
+    ("gmm", SQUARE, 1, ([1.0], [[0, 0]], [EYE]), {"tol": -1.0}, "tol"),
+    ("gmm", SQUARE, 1, ([1.0], [[0, 0]], [EYE]), {"max_iter": 1.5}, "max_iter"),
 ]
 
 
@@ -396,13 +564,16 @@ BAD = [
 def test_bad_specs_are_refused_naming_the_argument(js, method, data, k, init, options, argument):
     # the argument's name in algos and in the spec (they differ for the data: X and data)
     py_name, argument = argument if isinstance(argument, tuple) else (argument, argument)
-    fit = {"kmeans": kmeans.fit, "kmedoids": kmedoids.fit, "gmm1d": gmm1d.fit}[method]
-    py_init = tuple(np.asarray(a) for a in init) if method == "gmm1d" else np.asarray(init)
+    fit = {"kmeans": kmeans.fit, "kmedoids": kmedoids.fit, "gmm1d": gmm1d.fit,
+           "gmm": gmm.fit}[method]
+    py_init = tuple(np.asarray(a) for a in init) if method.startswith("gmm") else np.asarray(init)
     with pytest.raises((ValueError, TypeError), match=py_name):
         fit(np.asarray(data), k=k, init=py_init, **options)
     spec = {"method": method, "data": data, "k": k, "init": init, **options}
     if method == "gmm1d":
         spec["init"] = {"weights": init[0], "means": init[1], "sigmas": init[2]}
+    if method == "gmm":
+        spec["init"] = {"weights": init[0], "means": init[1], "covariances": init[2]}
     answer = js(spec)
     assert "error" in answer, f"the browser accepted a spec algos refuses: {spec}"
     assert answer["error"].startswith(("ValueError", "TypeError")), answer["error"]

@@ -20,12 +20,12 @@ from urllib.parse import urljoin
 import numpy as np
 import pytest
 
-from algos import gmm1d, kmeans, kmedoids
+from algos import gmm, gmm1d, kmeans, kmedoids
 from conftest import SITE_DIR, open_offline_page, wait_until_quiet
 
 CHAPTERS = {"book/kmeans.html": "kmeans", "book/kmedoids.html": "kmedoids",
-            "book/gmm_em.html": "gmm1d"}
-FIT = {"kmeans": kmeans.fit, "kmedoids": kmedoids.fit, "gmm1d": gmm1d.fit}
+            "book/gmm_em.html": "gmm1d", "book/gmm_2d.html": "gmm"}
+FIT = {"kmeans": kmeans.fit, "kmedoids": kmedoids.fit, "gmm1d": gmm1d.fit, "gmm": gmm.fit}
 AXE = files("axe_playwright_python") / "axe.min.js"
 CONFIG = re.compile(r'<div class="algos-explorer" data-method="(\w+)">\s*'
                     r'<script type="application/json">(.*?)</script>', re.S)
@@ -59,6 +59,14 @@ def click_data(page, x, y=0.0):
         "el => el.scrollIntoView({block: 'center'})")
     at = page.evaluate("([x, y]) => window.algosExplorer.instances[0].clientPoint(x, y)", [x, y])
     page.mouse.click(at["x"], at["y"])
+
+
+def click_tolerance(page):
+    """How far from its target a click may land, in data units: 0.05, or one CSS pixel of the
+    plot where the view is wider (2-D EM keeps one unit as long on both axes)."""
+    per_pixel = page.evaluate("""() => { const v = window.algosExplorer.instances[0].view;
+        return (v.xlim[1] - v.xlim[0]) / v.area.width; }""")
+    return max(0.05, per_pixel)
 
 
 def painted_pixels(page, selector="canvas.ae-plot"):
@@ -119,13 +127,18 @@ def plan(method, config):
         gaps = np.sort(np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1)), axis=1)[:, 1]
         rows = [75] + [int(g * 25 + np.argmax(gaps[g * 25:(g + 1) * 25])) for g in range(3)]
         return name, 4, [tuple(X[r]) for r in rows]
+    if method == "gmm":  # the three groups of the covariance-type section, near their middles
+        return "three shapes", 3, [(0.0, 0.0), (5.5, -3.0), (0.5, -5.0)]
     name = "three bumps"
     return name, 3, [(-5.0, 0.0), (0.5, 0.0), (5.0, 0.0)]
 
 
-def reference(method, data, k, step_state):
+def reference(method, data, k, step_state, covariance_type="full"):
     """algos' fit from the start the explorer shows at its first half-step."""
     init = step_state
+    if method == "gmm":
+        return gmm.fit(data, k=k, covariance_type=covariance_type,
+                       init=(init["weights"], init["means"], init["covariances"]))
     if method == "gmm1d":
         return gmm1d.fit(data, k=k, init=(init["weights"], init["means"], init["sigmas"]))
     if method == "kmedoids":
@@ -140,6 +153,14 @@ def assert_step_equals(method, shown, expected, where):
     if method == "gmm1d":
         for name in ("weights", "means", "sigmas"):
             np.testing.assert_allclose(shown[name], getattr(expected, name), rtol=1e-9, err_msg=where)
+        return
+    if method == "gmm":
+        for name in ("weights", "means"):
+            np.testing.assert_allclose(shown[name], getattr(expected, name), rtol=1e-9, err_msg=where)
+        size = np.abs(expected.covariances).max()  # an entry that cancels to 0 has no size
+        np.testing.assert_allclose(shown["covariances"], expected.covariances, rtol=1e-9,
+                                   atol=1e-9 * size, err_msg=where)
+        assert tuple(shown["dead"]) == expected.dead, where
         return
     if expected.labels is not None:
         assert np.array_equal(shown["labels"], expected.labels), where
@@ -169,7 +190,10 @@ def test_reader_drives_the_explorer(browser_context, site_url, screenshot_dir, p
         assert painted_pixels(page) > 300, "the plot is not drawn"
         data0 = np.array(first["data"], dtype=float)
         player_run = reference(method, data0, config["k"], s["init"])
-        if method == "gmm1d":
+        if method == "gmm":
+            assert s["covariance_type"] == config["covariance_type"]
+            assert {name: s["init"][name] for name in config["init"]} == config["init"]
+        elif method == "gmm1d":
             assert s["init"]["means"] == config["init"]["means"]
         elif method == "kmedoids":
             assert s["init"]["medoid_indices"] == config["init"]
@@ -189,9 +213,21 @@ def test_reader_drives_the_explorer(browser_context, site_url, screenshot_dir, p
         assert s["dataset"] == name and s["k"] == k and s["index"] == 0
         assert s["start"] in ("k-means++", "kmeans"), s["start"]
         assert s["init"] is not None
-        n_k = len(s["init"]["means"] if method == "gmm1d" else s["init"]["centers"])
+        n_k = len(s["init"]["means"] if method.startswith("gmm") else s["init"]["centers"])
         assert n_k == k
         data = np.array([d for d in config["datasets"] if d["name"] == name][0]["data"], dtype=float)
+        covariance_type = "full"
+        if method == "gmm":  # the covariance type: the seeded start takes the type's form
+            types = root.get_by_role("combobox", name="Covariance type")
+            types.select_option(value="diag")
+            s = state(page)
+            covs = np.array(s["init"]["covariances"])
+            assert s["covariance_type"] == "diag" and np.all(covs[:, 0, 1] == 0), covs
+            types.select_option(value="tied")
+            s = state(page)
+            assert s["covariance_type"] == "tied" and s["start"] == "kmeans"
+            assert np.all(np.array(s["init"]["covariances"]) == s["init"]["covariances"][0])
+            covariance_type = "tied"
 
         # --- place the start by clicking
         root.get_by_role("combobox", name="Start").select_option(value="placed")
@@ -206,14 +242,14 @@ def test_reader_drives_the_explorer(browser_context, site_url, screenshot_dir, p
         assert not disabled(root, "Step") and s["index"] == 0
         assert s["hint"].startswith(f"All {k} starting")
         placed = s["placed"]
-        if method == "kmeans":
-            np.testing.assert_allclose(placed, clicks, atol=0.05)
+        if method in ("kmeans", "gmm"):
+            np.testing.assert_allclose(placed, clicks, atol=click_tolerance(page))
         elif method == "kmedoids":
             rows = [int(np.flatnonzero((data == c).all(axis=1))[0]) for c in clicks]
             assert placed == rows, (placed, rows)
         else:
             np.testing.assert_allclose(placed, [c[0] for c in clicks], atol=0.05)
-        fit = reference(method, data, k, s["init"])
+        fit = reference(method, data, k, s["init"], covariance_type)
         assert painted_pixels(page) != before  # the placed start is drawn
 
         # --- Step, Step, Back
@@ -222,7 +258,7 @@ def test_reader_drives_the_explorer(browser_context, site_url, screenshot_dir, p
         assert s["index"] == 1
         assert_step_equals(method, s["step"], fit.history[1], "E1")
         assert s["caption"] == ("Iteration 1, after the E-step: responsibilities updated"
-                                if method == "gmm1d" else "Iteration 1, after the E-step: points assigned")
+                                if method.startswith("gmm") else "Iteration 1, after the E-step: points assigned")
         assert s["objective_text"].endswith(format(fit.history[1].objective, ".6g"))
         assert s["next"].startswith("Next: M-step, ")
         button(root, "Step").click()
@@ -270,7 +306,8 @@ def test_reader_drives_the_explorer(browser_context, site_url, screenshot_dir, p
             click_data(page, cx + 0.3, cy)
             moved = state(page)["placed"]
             first = moved[0] if method == "gmm1d" else moved[0][0]
-            assert first == pytest.approx(cx + 0.3, abs=0.05) and moved[1:] == placed[1:], moved
+            assert first == pytest.approx(cx + 0.3, abs=click_tolerance(page)), moved
+            assert moved[1:] == placed[1:], moved
         assert state(page)["index"] == 0 and state(page)["init"] is not None
 
         # --- a phone, and the dark theme
@@ -455,6 +492,8 @@ def test_no_serious_accessibility_violation(browser_context, site_url, page_name
         assert root.get_by_role("spinbutton", name=re.compile("k$")).count() == 1
         assert root.get_by_role("combobox", name="Data set").count() == 1
         assert root.get_by_role("combobox", name="Start").count() == 1
+        assert root.get_by_role("combobox", name="Covariance type").count() == \
+            (CHAPTERS[page_name] == "gmm")
         assert root.get_by_role("img", name=re.compile("so far|no value yet|no run")).count() == 1
         button(root, "Step").click()
         found = {}

@@ -1,11 +1,11 @@
 """The website's live explorer: a chapter's data sets, embedded for the page's own script.
 
 On the book's website every chapter page has, below its step-through player, an explorer that
-runs K-means, K-medoids or 1-D Gaussian-mixture EM in the reader's browser: pick a data set (or
-draw one), k, the metric, the start (or click it in), then Step, Back, Run and Reset. The
-computation is a JavaScript port of :mod:`algos.kmeans`, :mod:`algos.kmedoids` and
-:mod:`algos.gmm1d` that gives the same labels, medoids, parameters and objectives (a browser
-test compares them); the script and its style sheet are static files of the site
+runs K-means, K-medoids, 1-D or 2-D Gaussian-mixture EM in the reader's browser: pick a data set
+(or draw one), k, the metric or the covariance type, the start (or click it in), then Step,
+Back, Run and Reset. The computation is a JavaScript port of :mod:`algos.kmeans`,
+:mod:`algos.kmedoids`, :mod:`algos.gmm1d` and :mod:`algos.gmm` that gives the same labels,
+medoids, parameters and objectives (a browser test compares them); the script and its style sheet are static files of the site
 (``book/_ext/static/explorer/``), loaded by the pages that hold an explorer.
 
 This module only packs the data. :func:`embed` returns an :class:`Explorer` whose
@@ -25,9 +25,11 @@ import json
 import numpy as np
 
 from . import _validation as v
+from . import gmm
 
 #: The methods the explorer runs, with the names used in its title.
-METHODS = {"kmeans": "K-means", "kmedoids": "K-medoids", "gmm1d": "Gaussian-mixture EM"}
+METHODS = {"kmeans": "K-means", "kmedoids": "K-medoids", "gmm1d": "Gaussian-mixture EM",
+           "gmm": "Gaussian-mixture EM in 2-D"}
 
 #: Largest k the explorer offers.
 MAX_K = 10
@@ -36,20 +38,20 @@ MAX_K = 10
 MAX_POINTS = 5000
 
 _STARTS = {"kmeans": ("k-means++", "random"), "kmedoids": ("k-means++", "random"),
-           "gmm1d": ("kmeans", "random")}
+           "gmm1d": ("kmeans", "random"), "gmm": ("kmeans", "random")}
 
 
 def embed(method, datasets, *, k, init=None, start=None, metric="l2", medoids_from="cluster",
-          seed=0):
+          seed=0, covariance_type="full"):
     """The explorer for ``method`` on the given data sets, as a displayable object.
 
     Parameters
     ----------
-    method : {"kmeans", "kmedoids", "gmm1d"}
-        Which algorithm the explorer runs.
+    method : {"kmeans", "kmedoids", "gmm1d", "gmm"}
+        Which algorithm the explorer runs ("gmm": :mod:`algos.gmm` on 2-D data).
     datasets : dict of str to array_like
-        Named data sets, the first shown first: arrays of shape (n, 2) for K-means and
-        K-medoids, of shape (n,) for EM; at most :data:`MAX_POINTS` points each. The values are
+        Named data sets, the first shown first: arrays of shape (n, 2) for K-means, K-medoids
+        and 2-D EM, of shape (n,) for 1-D EM; at most :data:`MAX_POINTS` points each. The values are
         embedded exactly (shortest round-trip decimals), so the browser computes on the same
         numbers as the chapter.
     k : int
@@ -58,18 +60,22 @@ def embed(method, datasets, *, k, init=None, start=None, metric="l2", medoids_fr
     init : array_like or tuple, optional
         An explicit start for the first data set, offered as the start "as in the
         step-through above": centres of shape (k, 2) for K-means, k distinct row indices for
-        K-medoids, ``(weights, means, sigmas)`` for EM. Typically the player's first
-        half-step, so the explorer starts where the player started.
+        K-medoids, ``(weights, means, sigmas)`` for 1-D EM, ``(weights, means, covariances)``
+        of shapes (k,), (k, 2), (k, 2, 2) for 2-D EM. Typically the player's first half-step,
+        so the explorer starts where the player started.
     start : {"k-means++", "random"} or {"kmeans", "random"}, optional
         The seeded start to use when ``init`` is not given (default "k-means++" for K-means
-        and K-medoids, "kmeans" for EM). The browser draws it with its own generator: the
-        same seed gives another start than numpy's.
+        and K-medoids, "kmeans" for EM). The browser follows the rule of the method's ``fit``
+        with its own generator: the same seed gives another start than numpy's.
     metric : {"l2", "l1"}, default "l2"
         Distance for K-means and K-medoids (ignored by EM).
     medoids_from : {"cluster", "all"}, default "cluster"
         K-medoids' candidate rule.
     seed : int, default 0
         Seed of the seeded starts, >= 0.
+    covariance_type : {"full", "diag", "spherical", "tied"}, default "full"
+        2-D EM's covariance type to start with (the reader can change it; ignored by the
+        other methods). The explicit ``init`` is offered with this type only.
 
     Returns
     -------
@@ -80,7 +86,8 @@ def embed(method, datasets, *, k, init=None, start=None, metric="l2", medoids_fr
     ValueError, TypeError
         For an unknown method, no data set, a name that is not a string, data of the wrong
         shape or with NaN/inf, more than :data:`MAX_POINTS` points, k out of range, or a bad
-        ``init``, ``start``, ``metric``, ``medoids_from`` or ``seed``.
+        ``init``, ``start``, ``metric``, ``medoids_from``, ``seed`` or ``covariance_type``
+        (for 2-D EM, covariances of ``init`` that are not symmetric positive definite).
 
     Examples
     --------
@@ -108,6 +115,7 @@ def embed(method, datasets, *, k, init=None, start=None, metric="l2", medoids_fr
     metric = v.check_metric(metric)
     medoids_from = v.check_choice(medoids_from, "medoids_from", ("cluster", "all"))
     seed = v.check_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    covariance_type = v.check_choice(covariance_type, "covariance_type", gmm.COVARIANCE_TYPES)
     if start is None:
         start = _STARTS[method][0]
     start = v.check_choice(start, "start", _STARTS[method])
@@ -119,6 +127,7 @@ def embed(method, datasets, *, k, init=None, start=None, metric="l2", medoids_fr
         "medoids_from": medoids_from,
         "start": start,
         "seed": seed,
+        "covariance_type": covariance_type,
         "init": None if init is None else _check_init(method, init, k, first),
         "datasets": sets,
     }
@@ -152,6 +161,12 @@ def _check_init(method, init, k, first):
         if np.unique(rows).size != k:
             raise ValueError(f"init must hold k={k} distinct rows, got {rows.tolist()}")
         return [int(r) for r in rows]
+    if method == "gmm":
+        if not isinstance(init, (tuple, list)) or len(init) != 3:
+            raise TypeError("init must be a tuple (weights, means, covariances) for 2-D EM")
+        w, m, c = v.check_gaussian_mixture(*init, k=k, d=2)
+        gmm.log_likelihood(first, w, m, c)  # refuses covariances that are not positive definite
+        return {"weights": w.tolist(), "means": m.tolist(), "covariances": c.tolist()}
     if not isinstance(init, (tuple, list)) or len(init) != 3:
         raise TypeError("init must be a tuple (weights, means, sigmas) for EM")
     w, m, s = v.check_mixture(*init, k=k)
@@ -165,7 +180,7 @@ class Explorer:
     ----------
     config : dict
         What the page's script reads: ``method``, ``k``, ``metric``, ``medoids_from``,
-        ``start``, ``seed``, ``init`` and ``datasets`` (a list of ``{"name", "data"}``).
+        ``start``, ``seed``, ``covariance_type``, ``init`` and ``datasets`` (a list of ``{"name", "data"}``).
     """
 
     def __init__(self, config):

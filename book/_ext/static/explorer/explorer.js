@@ -1,16 +1,17 @@
-/* Live explorer: K-means, K-medoids and 1-D Gaussian-mixture EM, run in the reader's browser.
+/* Live explorer: K-means, K-medoids, 1-D and 2-D Gaussian-mixture EM, in the reader's browser.
  *
  * The book's chapters embed their data sets in a <div class="algos-explorer"> (made by
  * book/algos/explorer.py); this script, served once per page by book/_ext/algos_explorer.py,
  * turns each such div into an explorer. It needs nothing but the page: no network, no kernel.
  *
- * Part 1 ports the half-steps of book/algos/kmeans.py, kmedoids.py and gmm1d.py, operation by
- * operation, so the browser gives the same labels, medoids, parameters and objectives as
- * `algos.fit` (tests/test_explorer_parity.py compares them in Chromium):
+ * Part 1 ports the half-steps of book/algos/kmeans.py, kmedoids.py, gmm1d.py and gmm.py,
+ * operation by operation, so the browser gives the same labels, medoids, parameters and
+ * objectives as `algos.fit` (tests/test_explorer_parity.py compares them in Chromium):
  *   - ties go to the lowest index, distances are summed coordinate by coordinate, and every
  *     total is added up in numpy's order (pairwise summation), so sums agree to the last bit;
  *   - K-means keeps an empty cluster's centre; K-medoids uses the same candidate rules, costs
- *     and tie tolerance; EM uses the same log-sum-exp, variance floor and stopping rule.
+ *     and tie tolerance; EM uses the same log-sum-exp, variance floor (1-D), Cholesky-factor
+ *     densities and reg_covar (2-D), dead-component rule and stopping rule.
  *   window.algosExplorer.run(spec) runs one fit and returns its history as plain arrays.
  * Part 2 draws a half-step in the book's picture language (algos/plotting.py) on a <canvas>.
  * Part 3 is the explorer itself: controls, buttons, text and pointer/keyboard input.
@@ -30,11 +31,11 @@
   var MIN_SIGMA_FACTOR = 1e-6; // algos.gmm1d.MIN_SIGMA_FACTOR
   var MAD_TO_SD = 1.482602218505602; // algos.gmm1d.MAD_TO_SD: 1 / Phi^-1(3/4)
   var HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-  var METHODS = ["kmeans", "kmedoids", "gmm1d"];
+  var METHODS = ["kmeans", "kmedoids", "gmm1d", "gmm"];
   var METRICS = ["l2", "l1"];
   var MEDOIDS_FROM = ["cluster", "all"];
-  var DEFAULT_MAX_ITER = { kmeans: 300, kmedoids: 300, gmm1d: 100 };
-  var DEFAULT_TOL = { kmeans: 0, gmm1d: 1e-8 };
+  var DEFAULT_MAX_ITER = { kmeans: 300, kmedoids: 300, gmm1d: 100, gmm: 100 };
+  var DEFAULT_TOL = { kmeans: 0, gmm1d: 1e-8, gmm: 1e-8 };
 
   function ValueError(message) {
     var error = new Error(message);
@@ -199,13 +200,7 @@
       return out;
     }
     if (method === "random") {
-      var order = new Int32Array(n);
-      for (i = 0; i < n; i++) { order[i] = i; }
-      for (j = 0; j < k; j++) { // partial Fisher-Yates shuffle: k distinct rows
-        var swap = j + randomInt(rng, n - j), tmp = order[j];
-        order[j] = order[swap]; order[swap] = tmp;
-        chosen.push(order[j]);
-      }
+      chosen = distinctRows(rng, n, k);
       for (j = 0; j < k; j++) {
         if (!free[chosen[j]]) { // its position repeats an earlier pick: draw another one
           var rows = freeRows();
@@ -254,6 +249,19 @@
       for (i = 0; i < n; i++) {
         weight[i] = Math.min(weight[i], squaredDistance(X, i, X, idx, d, metric));
       }
+    }
+    return chosen;
+  }
+
+  // k distinct rows of n, drawn uniformly (a partial Fisher-Yates shuffle): numpy's
+  // rng.choice(n, size=k, replace=False), with the browser's generator.
+  function distinctRows(rng, n, k) {
+    var order = new Int32Array(n), chosen = [], i, j;
+    for (i = 0; i < n; i++) { order[i] = i; }
+    for (j = 0; j < k; j++) {
+      var swap = j + randomInt(rng, n - j), tmp = order[j];
+      order[j] = order[swap]; order[swap] = tmp;
+      chosen.push(order[j]);
     }
     return chosen;
   }
@@ -757,7 +765,7 @@
     var ll = 0;
     for (var lo = 0; lo < n; lo += BLOCK) {
       var hi = Math.min(n, lo + BLOCK), size = hi - lo;
-      var top = new Float64Array(size), total = new Float64Array(size), finite = true;
+      var top = new Float64Array(size), finite = true;
       for (j = 0; j < k; j++) {
         for (i = lo; i < hi; i++) {
           var z = (x[i] - m[j]) * scale[j];
@@ -772,22 +780,31 @@
         clippedLogTerms(x, m, s, logConst, R, n, lo, hi);
         for (i = 0; i < size; i++) { top[i] = columnMax(R, n, k, lo + i); }
       }
-      for (i = 0; i < size; i++) {
-        var sum = 0;
-        for (j = 0; j < k; j++) {
-          var e = Math.exp(R[j * n + lo + i] - top[i]);
-          R[j * n + lo + i] = e;
-          sum += e;
-        }
-        total[i] = sum;
-      }
-      for (i = 0; i < size; i++) {
-        for (j = 0; j < k; j++) { R[j * n + lo + i] /= total[i]; }
-        total[i] = Math.log(total[i]);
-      }
-      ll += numpySum(total) + numpySum(top);
+      ll += logSumExpBlock(R, n, k, lo, hi, top);
     }
     return { R: R, ll: ll };
+  }
+
+  // Log-sum-exp over the components of the points lo..hi-1: R holds log p[j, i] on entry and
+  // the responsibilities p[j, i] / sum_l p[l, i] on return; `top` holds each point's largest
+  // log p. Returns the block's log-likelihood, sum_i (top_i + log sum_j exp(log p[j, i] - top_i)),
+  // added up as algos does (sum of the logs, plus sum of the tops).
+  function logSumExpBlock(R, n, k, lo, hi, top) {
+    var size = hi - lo, total = new Float64Array(size), i, j;
+    for (i = 0; i < size; i++) {
+      var sum = 0;
+      for (j = 0; j < k; j++) {
+        var e = Math.exp(R[j * n + lo + i] - top[i]);
+        R[j * n + lo + i] = e;
+        sum += e;
+      }
+      total[i] = sum;
+    }
+    for (i = 0; i < size; i++) {
+      for (j = 0; j < k; j++) { R[j * n + lo + i] /= total[i]; }
+      total[i] = Math.log(total[i]);
+    }
+    return numpySum(total) + numpySum(top);
   }
 
   function columnMax(R, n, k, i) {
@@ -858,8 +875,7 @@
       if (w[j] < 0) { throw ValueError("weights must be non-negative"); }
       if (!(s[j] > 0)) { throw ValueError("sigmas must be > 0"); }
     }
-    var sum = numpySum(w);
-    if (Math.abs(sum - 1) > 1e-8) { throw ValueError("weights must sum to 1 (within 1e-8), got sum " + sum); }
+    checkWeights(w);
     return { weights: w, means: m, sigmas: s };
   }
 
@@ -920,13 +936,379 @@
     return true;
   };
 
+  // ------------------------------------------------------------------ Gaussian mixtures in d dimensions
+
+  // The port of algos.gmm, for any d (the explorer draws d = 2). The data are d columns of n
+  // values (algos' Xt); means k rows of d; covariances k full d x d matrices, row-major,
+  // whatever the covariance type (as algos.gmm returns them).
+  var COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"];
+  var REG_COVAR_FACTOR = 1e-6; // algos.gmm.REG_COVAR_FACTOR
+  var Z_MAX = 1e150; // algos.gmm.Z_MAX: the clip of standardised coordinates
+  var EPSILON = Math.pow(2, -52); // np.finfo(float).eps
+  var LOG_2PI = Math.log(2 * Math.PI);
+  var NOT_PD = "covariances[{j}] is not positive definite";
+  var SINGULAR = "the covariance of component {j} is singular (the component collapsed onto a point or a line); use reg_covar > 0";
+
+  function columnsOf(X, n, d) {
+    var cols = [];
+    for (var a = 0; a < d; a++) {
+      var col = new Float64Array(n);
+      for (var i = 0; i < n; i++) { col[i] = X[i * d + a]; }
+      cols.push(col);
+    }
+    return cols;
+  }
+
+  // The default reg_covar (algos.gmm.default_reg_covar): 1e-6 times each feature's variance
+  // (numpy's var along axis 0 adds rows in order); a constant feature gets 1e-6 times the
+  // features' mean variance, or 1e-6 if every feature is constant.
+  function defaultRegCovar(cols, n) {
+    var d = cols.length, variance = new Float64Array(d), reg = new Float64Array(d), a, i;
+    for (a = 0; a < d; a++) {
+      var x = cols[a], sum = 0, sq = 0;
+      for (i = 0; i < n; i++) { sum += x[i]; }
+      var mean = sum / n;
+      for (i = 0; i < n; i++) { var t = x[i] - mean; sq += t * t; }
+      variance[a] = sq / n;
+    }
+    var largest = Math.max.apply(null, Array.from(variance));
+    var fallback = REG_COVAR_FACTOR * (largest > 0 ? numpySum(variance) / d : 1.0);
+    for (a = 0; a < d; a++) { reg[a] = variance[a] > 0 ? REG_COVAR_FACTOR * variance[a] : fallback; }
+    return reg;
+  }
+
+  // A spec's reg_covar: null (the default), a number, or one per feature (algos.gmm._reg_covar).
+  function readRegCovar(value, cols, n) {
+    var d = cols.length, reg;
+    if (value === undefined || value === null) { return defaultRegCovar(cols, n); }
+    if (typeof value === "number") {
+      reg = new Float64Array(d).fill(value);
+    } else if (Array.isArray(value)) {
+      if (value.length !== d) {
+        throw ValueError("reg_covar must be a number or have shape (" + d + ",) (one per feature), got length " + value.length);
+      }
+      reg = Float64Array.from(value.map(function (v) { return typeof v === "number" ? v : NaN; }));
+    } else {
+      throw new TypeError("reg_covar must be a number, an array of " + d + " numbers or null, got " + JSON.stringify(value));
+    }
+    for (var a = 0; a < d; a++) {
+      if (!isFinite(reg[a]) || reg[a] < 0) {
+        throw ValueError("reg_covar must be finite and >= 0, got " + JSON.stringify(value));
+      }
+    }
+    return reg;
+  }
+
+  // Lower Cholesky factors L (covariance = L L^T) of k d x d matrices, as LAPACK's potf2 under
+  // numpy.linalg.cholesky forms them: L[a][a] = sqrt(C[a][a] - sum_{b<a} L[a][b]^2), and below
+  // it L[i][a] = (C[i][a] - sum_{b<a} L[i][b] L[a][b]) * (1 / L[a][a]). A matrix is refused
+  // (ValueError `message`, naming the first bad j) if a pivot is not positive or is singular to
+  // working precision, L[a][a]^2 <= d eps C[a][a] (algos.gmm._cholesky).
+  function choleskyFactors(C, k, d, message) {
+    var L = new Float64Array(k * d * d), j, a, b, i;
+    for (j = 0; j < k; j++) {
+      var o = j * d * d, fail = false;
+      for (a = 0; a < d && !fail; a++) {
+        var pivot = C[o + a * d + a] - rowDot(L, o + a * d, o + a * d, a);
+        if (!(pivot > 0)) { fail = true; break; }
+        L[o + a * d + a] = Math.sqrt(pivot);
+        var inverse = 1 / L[o + a * d + a];
+        for (i = a + 1; i < d; i++) {
+          L[o + i * d + a] = (C[o + i * d + a] - rowDot(L, o + i * d, o + a * d, a)) * inverse;
+        }
+      }
+      for (b = 0; b < d && !fail; b++) {
+        var p = L[o + b * d + b];
+        if (p * p <= d * EPSILON * C[o + b * d + b]) { fail = true; }
+      }
+      if (fail) { throw ValueError(message.replace("{j}", String(j))); }
+    }
+    return L;
+  }
+
+  function rowDot(L, u, v, count) {
+    var s = 0;
+    for (var b = 0; b < count; b++) { s += L[u + b] * L[v + b]; }
+    return s;
+  }
+
+  // E-step (Bishop 9.23): responsibilities r[j, i] = w_j N(x_i | m_j, C_j) / sum_l (same for l)
+  // as R (k rows of n), and the log-likelihood sum_i log sum_j w_j N(x_i | m_j, C_j) (Bishop
+  // 9.14), in the log domain: log p[j, i] = log w_j - log det L_j - (d/2) log(2 pi) - |z|^2 / 2
+  // with L_j z = x_i - m_j, then log-sum-exp over j, block by block (algos.gmm._e_step).
+  function gaussianEStep(cols, n, w, means, L, k, d) {
+    var R = new Float64Array(k * n), logConst = new Float64Array(k), j, a, i;
+    for (j = 0; j < k; j++) {
+      var logDet = 0; // log det L_j = half the log-determinant of the covariance
+      for (a = 0; a < d; a++) { logDet += Math.log(L[j * d * d + a * d + a]); }
+      logConst[j] = Math.log(w[j]) - logDet - 0.5 * d * LOG_2PI; // -inf for a weight of 0
+    }
+    var size = Math.min(n, BLOCK), Z = [], top = new Float64Array(size), ll = 0;
+    for (a = 0; a < d; a++) { Z.push(new Float64Array(size)); }
+    for (var lo = 0; lo < n; lo += BLOCK) {
+      var hi = Math.min(n, lo + BLOCK);
+      if (!gaussianLogTerms(cols, means, L, logConst, R, n, k, d, lo, hi, Z, false)) {
+        // a |z| overflowed (a point absurdly far from a component): again with clipped z
+        gaussianLogTerms(cols, means, L, logConst, R, n, k, d, lo, hi, Z, true);
+      }
+      var blockTop = hi - lo === size ? top : top.subarray(0, hi - lo);
+      for (i = lo; i < hi; i++) { blockTop[i - lo] = columnMax(R, n, k, i); }
+      ll += logSumExpBlock(R, n, k, lo, hi, blockTop);
+    }
+    return { R: R, ll: ll };
+  }
+
+  // log p[j, i] = logConst[j] - |z|^2 / 2 for points lo..hi-1 into R, z solving L_j z = x_i - m_j
+  // by forward substitution, z_a = (x_a - m_a - sum_{b<a} L[a][b] z_b) / L[a][a]
+  // (algos.gmm._log_terms). False if a |z|^2 overflowed (numpy raises; algos clips).
+  function gaussianLogTerms(cols, means, L, logConst, R, n, k, d, lo, hi, Z, clip) {
+    var limit = Z_MAX / Math.sqrt(d), size = hi - lo, ok = true, j, a, b, i;
+    for (j = 0; j < k; j++) {
+      var o = j * d * d, row = j * n + lo;
+      for (a = 0; a < d; a++) {
+        var z = Z[a], x = cols[a], m = means[j * d + a];
+        for (i = 0; i < size; i++) { z[i] = x[lo + i] - m; }
+        for (b = 0; b < a; b++) {
+          var Lab = L[o + a * d + b], zb = Z[b];
+          if (Lab !== 0) { // always 0 for the "diag" and "spherical" types
+            for (i = 0; i < size; i++) { z[i] -= zb[i] * Lab; }
+          }
+        }
+        var inverse = 1.0 / L[o + a * d + a];
+        for (i = 0; i < size; i++) { z[i] *= inverse; }
+        if (clip) {
+          for (i = 0; i < size; i++) { z[i] = Math.min(limit, Math.max(-limit, z[i])); }
+        }
+        if (a === 0) {
+          for (i = 0; i < size; i++) { R[row + i] = z[i] * z[i]; }
+        } else {
+          for (i = 0; i < size; i++) { R[row + i] += z[i] * z[i]; }
+        }
+      }
+      for (i = 0; i < size; i++) {
+        if (!(R[row + i] <= Number.MAX_VALUE)) { ok = false; } // inf or NaN: an overflow
+        R[row + i] = R[row + i] * -0.5 + logConst[j];
+      }
+    }
+    return ok || clip;
+  }
+
+  // M-step (Bishop 9.24-9.27): N_j = sum_i r[j, i], weights N_j / n; with p_i = r[j, i] / N_j
+  // the means sum_i p_i x_i and scatters S_j = sum_i p_i (x_i - m_j)(x_i - m_j)^T, in the
+  // type's form (covarianceOfType), + reg on the diagonal ("spherical": its mean). A component
+  // with N_j = 0 is dead: weight 0, previous mean and covariance ("tied": the shared one).
+  // Block by block, every sum in numpy's order (algos.gmm._m_step).
+  function gaussianMStep(cols, n, R, k, d, type, reg, previous) {
+    var Nk = new Float64Array(k), means = new Float64Array(k * d), S = new Float64Array(k * d * d);
+    var size = Math.min(n, BLOCK), p = new Float64Array(size), tmp = new Float64Array(size);
+    var wdev = new Float64Array(size), dev = [], j, a, b, i, lo;
+    var offDiagonal = type === "full" || type === "tied";
+    for (a = 0; a < d; a++) { dev.push(new Float64Array(size)); }
+    for (j = 0; j < k; j++) { Nk[j] = numpySum(R, j * n, n); }
+    for (lo = 0; lo < n; lo += BLOCK) {
+      var nb = Math.min(n, lo + BLOCK) - lo;
+      for (j = 0; j < k; j++) {
+        if (!(Nk[j] > 0)) { continue; }
+        for (i = 0; i < nb; i++) { p[i] = R[j * n + lo + i] / Nk[j]; }
+        for (a = 0; a < d; a++) {
+          for (i = 0; i < nb; i++) { tmp[i] = p[i] * cols[a][lo + i]; }
+          means[j * d + a] += numpySum(tmp, 0, nb);
+        }
+      }
+    }
+    for (lo = 0; lo < n; lo += BLOCK) {
+      var mb = Math.min(n, lo + BLOCK) - lo;
+      for (j = 0; j < k; j++) {
+        if (!(Nk[j] > 0)) { continue; }
+        for (i = 0; i < mb; i++) { p[i] = R[j * n + lo + i] / Nk[j]; }
+        for (a = 0; a < d; a++) {
+          for (i = 0; i < mb; i++) { dev[a][i] = cols[a][lo + i] - means[j * d + a]; }
+        }
+        for (a = 0; a < d; a++) {
+          for (i = 0; i < mb; i++) { wdev[i] = p[i] * dev[a][i]; }
+          for (b = offDiagonal ? 0 : a; b <= a; b++) {
+            for (i = 0; i < mb; i++) { tmp[i] = wdev[i] * dev[b][i]; }
+            S[j * d * d + a * d + b] += numpySum(tmp, 0, mb);
+          }
+        }
+      }
+    }
+    for (j = 0; j < k; j++) { // the upper triangle mirrors the lower one
+      for (a = 0; a < d; a++) {
+        for (b = 0; b < a; b++) { S[j * d * d + b * d + a] = S[j * d * d + a * d + b]; }
+      }
+    }
+    var weights = new Float64Array(k);
+    for (j = 0; j < k; j++) { weights[j] = Nk[j] / n; }
+    var cov = covarianceOfType(S, weights, k, d, type);
+    var regMean = numpySum(reg) / d;
+    for (j = 0; j < k; j++) {
+      for (a = 0; a < d; a++) { cov[j * d * d + a * d + a] += type === "spherical" ? regMean : reg[a]; }
+    }
+    var dead = [];
+    for (j = 0; j < k; j++) {
+      if (Nk[j] !== 0) { continue; }
+      dead.push(j);
+      for (a = 0; a < d; a++) { means[j * d + a] = previous.means[j * d + a]; }
+      if (type !== "tied") {
+        for (a = 0; a < d * d; a++) { cov[j * d * d + a] = previous.covariances[j * d * d + a]; }
+      }
+    }
+    return { weights: weights, means: means, covariances: cov, dead: dead };
+  }
+
+  // "full": S_j; "diag": its diagonal; "spherical": the mean of the diagonal times the
+  // identity; "tied": the pooled sum_j w_j S_j for every component.
+  function covarianceOfType(S, weights, k, d, type) {
+    var dd = d * d, cov = new Float64Array(k * dd), j, a, e;
+    if (type === "full") { return S.slice(); }
+    if (type === "tied") { // the pooled scatter sum_j w_j S_j, shared by every component
+      for (e = 0; e < dd; e++) {
+        var pooled = 0;
+        for (j = 0; j < k; j++) { pooled += weights[j] * S[j * dd + e]; }
+        for (j = 0; j < k; j++) { cov[j * dd + e] = pooled; }
+      }
+      return cov;
+    }
+    for (j = 0; j < k; j++) {
+      var trace = 0;
+      for (a = 0; a < d; a++) { trace += S[j * dd + a * d + a]; }
+      for (a = 0; a < d; a++) {
+        cov[j * dd + a * d + a] = type === "diag" ? S[j * dd + a * d + a] : trace / d;
+      }
+    }
+    return cov;
+  }
+
+  // Explicit {weights, means, covariances}: weights >= 0 summing to 1, means (k, d), covariances
+  // (k, d, d) symmetric within 1e-8 of their largest entry (then made exactly symmetric) and
+  // positive definite (algos._validation.check_gaussian_mixture, algos.gmm._cholesky).
+  function checkGaussianMixture(init, k, d) {
+    var w, m, c;
+    if (Array.isArray(init) && init.length === 3) {
+      w = init[0]; m = init[1]; c = init[2];
+    } else if (init && typeof init === "object" && !Array.isArray(init)) {
+      w = init.weights; m = init.means; c = init.covariances;
+    } else {
+      throw new TypeError("init must be 'kmeans', 'random' or {weights, means, covariances}");
+    }
+    w = readValues(w, "weights");
+    checkWeights(w);
+    if (w.length !== k) { throw ValueError("weights must have length k=" + k + ", got " + w.length); }
+    var M = readPoints(m, "means");
+    if (M.n !== k || M.d !== d) {
+      throw ValueError("means must have shape (" + k + ", " + d + ") (k components, d features), got (" + M.n + ", " + M.d + ")");
+    }
+    var C = readCovariances(c, k, d), dd = d * d;
+    for (var j = 0; j < k; j++) {
+      var Cj = C.slice(j * dd, (j + 1) * dd), scale = 0, asym = 0;
+      for (var e = 0; e < dd; e++) {
+        var t = Cj[(e % d) * d + Math.floor(e / d)]; // the transpose's entry
+        scale = Math.max(scale, Math.abs(Cj[e]));
+        asym = Math.max(asym, Math.abs(Cj[e] - t));
+        C[j * dd + e] = 0.5 * (Cj[e] + t);
+      }
+      if (asym > 1e-8 * scale) { throw ValueError("covariances[" + j + "] is not symmetric"); }
+    }
+    choleskyFactors(C, k, d, "init: " + NOT_PD);
+    return { weights: w, means: M.X, covariances: C, dead: [] };
+  }
+
+  function checkWeights(w) {
+    for (var j = 0; j < w.length; j++) {
+      if (w[j] < 0) { throw ValueError("weights must be non-negative"); }
+    }
+    var sum = numpySum(w);
+    if (Math.abs(sum - 1) > 1e-8) { throw ValueError("weights must sum to 1 (within 1e-8), got sum " + sum); }
+  }
+
+  // k matrices d x d, as nested arrays, into one row-major Float64Array.
+  function readCovariances(c, k, d) {
+    var out = new Float64Array(k * d * d), ok = Array.isArray(c) && c.length === k;
+    for (var j = 0; ok && j < k; j++) {
+      var M = readPoints(c[j], "covariances");
+      ok = M.n === d && M.d === d;
+      out.set(ok ? M.X : [], j * d * d);
+    }
+    if (!ok) { throw ValueError("covariances must have shape (" + k + ", " + d + ", " + d + ") (one d x d matrix per component)"); }
+    return out;
+  }
+
+  // algos.gmm.fit's seeded starts, with the browser's generator. "random": means at k distinct
+  // data points, equal weights, each covariance the whole data's (wholeDataCovariance).
+  // "kmeans": the M-step of K-means' labelling (k-means++ start): each cluster's share, mean
+  // and covariance (an empty cluster keeps its centre and the data's covariance, weight 0).
+  function gaussianStart(cols, X, n, d, k, kind, rng, type, reg) {
+    var spread = wholeDataCovariance(cols, n, d, type, reg), covariances = new Float64Array(k * d * d);
+    for (var j = 0; j < k; j++) { covariances.set(spread, j * d * d); }
+    var equal = new Float64Array(k).fill(1 / k);
+    if (kind === "random") {
+      return { weights: equal, means: rowsOf(X, d, distinctRows(rng, n, k)),
+               covariances: covariances, dead: [] };
+    }
+    var km = new KMeansRun(X, n, d, k, rowsOf(X, d, startIndices(X, n, d, k, "k-means++", rng, "l2", false)),
+                           "l2", DEFAULT_MAX_ITER.kmeans, 0);
+    while (km.step()) { /* to convergence */ }
+    var last = km.history[km.history.length - 1], R = new Float64Array(k * n);
+    for (var i = 0; i < n; i++) { R[last.labels[i] * n + i] = 1; }
+    return gaussianMStep(cols, n, R, k, d, type, reg,
+                         { weights: equal, means: last.centers, covariances: covariances });
+  }
+
+  // The whole data set's covariance in the type's form + reg: a one-component M-step.
+  function wholeDataCovariance(cols, n, d, type, reg) {
+    return gaussianMStep(cols, n, new Float64Array(n).fill(1), 1, d, type, reg, null).covariances;
+  }
+
+  function GaussianMixtureRun(cols, X, n, d, k, start, type, reg, maxIter, tol) {
+    this.cols = cols; this.X = X; this.n = n; this.d = d; this.k = k;
+    this.type = type; this.reg = reg; this.maxIter = maxIter; this.tol = tol;
+    var e = gaussianEStep(cols, n, start.weights, start.means,
+                          choleskyFactors(start.covariances, k, d, SINGULAR), k, d);
+    this.R = e.R; // the responsibilities of the current parameters, and their log-likelihood
+    this.ll = e.ll;
+    this.next = null; // the parameters the coming M-step shows (computed with the E-step)
+    beginRun(this, "gmm", { kind: "init", iteration: 0, objective: e.ll, resp: null,
+                            weights: start.weights, means: start.means,
+                            covariances: start.covariances, dead: start.dead.slice() }, maxIter);
+  }
+
+  // algos.gmm.fit's half-steps: "E" the new responsibilities with the old parameters (its `dead`
+  // from the M-step computed with it, as algos does), "M" the new parameters and their
+  // log-likelihood. Stop when |LL(t) - LL(t-1)| < tol * n, or after max_iter iterations.
+  GaussianMixtureRun.prototype.step = function () {
+    if (this.done) { return false; }
+    var last = this.history[this.history.length - 1], n = this.n, d = this.d, k = this.k;
+    if (last.kind !== "E") {
+      this.iteration += 1;
+      this.next = gaussianMStep(this.cols, n, this.R, k, d, this.type, this.reg, last);
+      this.history.push({ kind: "E", iteration: this.iteration, objective: this.ll, resp: this.R,
+                          weights: last.weights, means: last.means,
+                          covariances: last.covariances, dead: this.next.dead });
+      return true;
+    }
+    var p = this.next;
+    var e = gaussianEStep(this.cols, n, p.weights, p.means,
+                          choleskyFactors(p.covariances, k, d, SINGULAR), k, d);
+    this.history.push({ kind: "M", iteration: this.iteration, objective: e.ll, resp: this.R,
+                        weights: p.weights, means: p.means, covariances: p.covariances,
+                        dead: p.dead });
+    var change = e.ll - this.ll;
+    this.ll = e.ll;
+    this.R = e.R;
+    if (Math.abs(change) < this.tol * n) { this.converged = true; this.done = true; }
+    if (this.iteration >= this.maxIter) { this.done = true; }
+    return true;
+  };
+
   // ------------------------------------------------------------------ the public entry point
 
   // Validate a spec and return a run positioned at its "init" half-step; run.step() adds the
   // next half-step to run.history. spec: {method, data, k, init, metric, medoids_from,
-  // max_iter, tol, seed, min_sigma}; init is explicit (centres, medoid row indices or
-  // {weights, means, sigmas}) or a start's name ("random", "k-means++" or "kmeans") drawn
-  // with the browser's generator from `seed`.
+  // max_iter, tol, seed, min_sigma, covariance_type, reg_covar}; init is explicit (centres,
+  // medoid row indices, {weights, means, sigmas} or {weights, means, covariances}) or a
+  // start's name ("random", "k-means++" or "kmeans") drawn with the browser's generator
+  // from `seed`.
   function startRun(spec) {
     if (!spec || typeof spec !== "object") { throw new TypeError("spec must be an object"); }
     var method = checkChoice(spec.method, "method", METHODS);
@@ -950,6 +1332,7 @@
     }
     var P = readPoints(spec.data, "data");
     var k = checkK(spec.k, P.n);
+    if (method === "gmm") { return startGaussianMixture(spec, P, k, maxIter, seed); }
     var metric = spec.metric === undefined ? "l2" : checkChoice(spec.metric, "metric", METRICS);
     var indices = null, centers = null;
     if (typeof init === "string") {
@@ -975,6 +1358,18 @@
                            medoidsFrom, maxIter);
   }
 
+  function startGaussianMixture(spec, P, k, maxIter, seed) {
+    var type = spec.covariance_type === undefined ? "full"
+      : checkChoice(spec.covariance_type, "covariance_type", COVARIANCE_TYPES);
+    var tol = spec.tol === undefined ? DEFAULT_TOL.gmm : checkTol(spec.tol);
+    var cols = columnsOf(P.X, P.n, P.d), reg = readRegCovar(spec.reg_covar, cols, P.n);
+    var start = typeof spec.init === "string"
+      ? gaussianStart(cols, P.X, P.n, P.d, k, checkChoice(spec.init, "init", ["kmeans", "random"]),
+                      makeRng(seed), type, reg)
+      : checkGaussianMixture(spec.init, k, P.d);
+    return new GaussianMixtureRun(cols, P.X, P.n, P.d, k, start, type, reg, maxIter, tol);
+  }
+
   function rowsToArrays(flat, rows, cols) {
     var out = [];
     for (var r = 0; r < rows; r++) { out.push(Array.from(flat.subarray(r * cols, (r + 1) * cols))); }
@@ -984,16 +1379,25 @@
   // One half-step as plain arrays (labels, centers, medoid_indices or weights, means, sigmas,
   // and the responsibilities as n rows of k).
   function plainStep(run, step) {
-    if (run.method === "gmm1d") {
-      var resp = null;
-      if (step.resp) {
-        resp = [];
-        for (var i = 0; i < run.n; i++) {
-          var row = [];
-          for (var j = 0; j < run.k; j++) { row.push(step.resp[j * run.n + i]); }
-          resp.push(row);
-        }
+    var resp = null, i, j;
+    if (step.resp) {
+      resp = [];
+      for (i = 0; i < run.n; i++) {
+        var row = [];
+        for (j = 0; j < run.k; j++) { row.push(step.resp[j * run.n + i]); }
+        resp.push(row);
       }
+    }
+    if (run.method === "gmm") {
+      var covariances = [];
+      for (j = 0; j < run.k; j++) {
+        covariances.push(rowsToArrays(step.covariances.subarray(j * run.d * run.d, (j + 1) * run.d * run.d), run.d, run.d));
+      }
+      return { kind: step.kind, iteration: step.iteration, objective: step.objective, resp: resp,
+               weights: Array.from(step.weights), means: rowsToArrays(step.means, run.k, run.d),
+               covariances: covariances, dead: step.dead.slice() };
+    }
+    if (run.method === "gmm1d") {
       return { kind: step.kind, iteration: step.iteration, objective: step.objective, resp: resp,
                weights: Array.from(step.weights), means: Array.from(step.means),
                sigmas: Array.from(step.sigmas), floored: step.floored.slice() };
@@ -1158,7 +1562,8 @@
   }
 
   // Each kind of point (shape, colour, size) is drawn once on a small canvas and kept as
-  // pixels (a sprite), which paintRegionsAndPoints blends in at every point of that kind.
+  // pixels (a sprite), which blendPoints blends in at every point of that kind. `edge`: true
+  // for a thin white rim, or the rim's colour.
   var sprites = {};
   function markerSprite(shape, color, r, edge, ratio) {
     var key = [shape, color, r, edge, ratio].join(" ");
@@ -1172,7 +1577,7 @@
       markerPath(g, shape, half / ratio, half / ratio, r);
       g.fillStyle = color;
       g.fill();
-      if (edge) { g.lineWidth = 0.8; g.strokeStyle = "#ffffff"; g.stroke(); }
+      if (edge) { g.lineWidth = 0.8; g.strokeStyle = edge === true ? "#ffffff" : edge; g.stroke(); }
       sprites[key] = { half: half, size: size, pixels: g.getImageData(0, 0, size, size).data };
     }
     return sprites[key];
@@ -1207,8 +1612,9 @@
     ctx.fill();
   }
 
-  // Axis limits holding the points and the given centres, padded by 8% of the larger range.
-  function clusterExtent(X, n, d, centerSets) {
+  // Axis limits holding the points and the given centres, padded by 8% (or `padding`) of the
+  // larger range.
+  function clusterExtent(X, n, d, centerSets, padding) {
     var lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
     function take(A, count) {
       for (var i = 0; i < count; i++) {
@@ -1220,7 +1626,8 @@
     }
     take(X, n);
     centerSets.forEach(function (C) { take(C, C.length / d); });
-    var span = Math.max(hi[0] - lo[0], hi[1] - lo[1], 1e-9), pad = 0.08 * span;
+    var span = Math.max(hi[0] - lo[0], hi[1] - lo[1], 1e-9);
+    var pad = (padding === undefined ? 0.08 : padding) * span;
     return { x: [lo[0] - pad, hi[0] + pad], y: [lo[1] - pad, hi[1] + pad] };
   }
 
@@ -1293,7 +1700,7 @@
     var a = view.area, x0 = Math.round(a.left * ratio), y0 = Math.round(a.top * ratio);
     var W = Math.round(a.width * ratio), H = Math.round(a.height * ratio);
     var image = pixelBuffer(ctx, W, H), data = image.data, step = scene.step, d = scene.d;
-    var words = new Uint32Array(data.buffer), px, py, i;
+    var words = new Uint32Array(data.buffer), px, py;
     if (step) { // each pixel takes the shade of its grid cell
       var grid = regionLabels(view, step.centers, step.centers.length / d, d, scene.metric);
       var colOf = new Int32Array(W);
@@ -1305,15 +1712,24 @@
     } else {
       words.fill(WHITE_WORD);
     }
-    // big dots for a handful of points, small ones for thousands (as algos.plotting)
-    var n = scene.n, X = scene.X, labels = step && step.labels, stamps = [], j;
-    var r = Math.max(3, Math.min(7, 1.1 * Math.sqrt(2400 / Math.max(n, 1))));
+    var n = scene.n, labels = step && step.labels, stamps = [], j, r = pointRadius(n);
     for (j = 0; j < (labels ? scene.k : 1); j++) {
       stamps.push(labels ? markerSprite(clusterMarker(j), clusterColor(j), r, n <= 500, ratio)
         : markerSprite("o", UNASSIGNED_COLOR, r, n <= 500, ratio));
     }
-    for (i = 0; i < n; i++) { // blend each point's sprite in: out = sprite * alpha + out * (1 - alpha)
-      var stamp = stamps[labels ? labels[i] : 0], size = stamp.size, pix = stamp.pixels;
+    blendPoints(image, x0, y0, ratio, view, scene, null, function (i) { return stamps[labels ? labels[i] : 0]; });
+    ctx.putImageData(image, x0, y0);
+  }
+
+  // big dots for a handful of points, small ones for thousands (as algos.plotting)
+  function pointRadius(n) { return Math.max(3, Math.min(7, 1.1 * Math.sqrt(2400 / Math.max(n, 1)))); }
+
+  // Blend the sprite stampOf(i) of each point i (in `order`, or 0..n-1) into the image, whose
+  // top left is at device pixel (x0, y0): out = sprite * alpha + out * (1 - alpha).
+  function blendPoints(image, x0, y0, ratio, view, scene, order, stampOf) {
+    var data = image.data, W = image.width, H = image.height, X = scene.X, d = scene.d;
+    for (var o = 0; o < scene.n; o++) {
+      var i = order ? order[o] : o, stamp = stampOf(i), size = stamp.size, pix = stamp.pixels;
       var sx = Math.round(view.px(X[i * d]) * ratio) - x0 - stamp.half;
       var sy = Math.round(view.py(X[i * d + 1]) * ratio) - y0 - stamp.half;
       var v0 = Math.max(0, -sy), v1 = Math.min(size, H - sy), u0 = Math.max(0, -sx), u1 = Math.min(size, W - sx);
@@ -1321,18 +1737,17 @@
         for (var u = u0; u < u1; u++) {
           var q = (v * size + u) * 4, alpha = pix[q + 3];
           if (alpha === 0) { continue; }
-          var o = ((sy + v) * W + sx + u) * 4;
+          var at = ((sy + v) * W + sx + u) * 4;
           if (alpha === 255) {
-            data[o] = pix[q]; data[o + 1] = pix[q + 1]; data[o + 2] = pix[q + 2];
+            data[at] = pix[q]; data[at + 1] = pix[q + 1]; data[at + 2] = pix[q + 2];
           } else {
-            data[o] += (pix[q] - data[o]) * alpha / 255;
-            data[o + 1] += (pix[q + 1] - data[o + 1]) * alpha / 255;
-            data[o + 2] += (pix[q + 2] - data[o + 2]) * alpha / 255;
+            data[at] += (pix[q] - data[at]) * alpha / 255;
+            data[at + 1] += (pix[q + 1] - data[at + 1]) * alpha / 255;
+            data[at + 2] += (pix[q + 2] - data[at + 2]) * alpha / 255;
           }
         }
       }
     }
-    ctx.putImageData(image, x0, y0);
   }
 
   // One ImageData per canvas and size, reused from frame to frame.
@@ -1369,6 +1784,151 @@
       }
     }
     return grid;
+  }
+
+  // ------------------------------------------------------------------ 2-D mixtures
+
+  var ELLIPSE_STDS = [1, 2]; // algos.plotting.ELLIPSE_STDS: drawn solid and dashed
+  var SHADE_LEVELS = 6; // steps of paleness, from "shared evenly" to "sure"
+
+  // Each point's most responsible component (ties to the lowest index) and how sure the model
+  // is, (r_max - 1/k) / (1 - 1/k) in SHADE_LEVELS steps (algos.plotting.responsibility_shades).
+  function responsibilityShades(R, n, k) {
+    var labels = new Int32Array(n), level = new Int32Array(n);
+    for (var i = 0; i < n; i++) {
+      var best = 0, top = R[i];
+      for (var j = 1; j < k; j++) { if (R[j * n + i] > top) { top = R[j * n + i]; best = j; } }
+      var strength = k === 1 ? 1 : Math.min(1, Math.max(0, (top - 1 / k) / (1 - 1 / k)));
+      labels[i] = best;
+      level[i] = Math.round(strength * (SHADE_LEVELS - 1));
+    }
+    return { labels: labels, level: level };
+  }
+
+  // Cluster j's colour mixed with white: full at strength 1, 12 % at 0 (algos.plotting._pale).
+  function paleColor(j, strength) {
+    var a = 0.12 + 0.88 * strength;
+    return "rgb(" + hexToRgb(clusterColor(j)).map(function (c) { return Math.round(255 - a * (255 - c)); }).join(",") + ")";
+  }
+
+  // Path of component j's ellipse of c standard deviations, {m + c L u : |u| = 1} with L the
+  // Cholesky factor of its 2 x 2 covariance.
+  function ellipsePath(ctx, view, means, covariances, j, c) {
+    var o = 4 * j, a = Math.sqrt(covariances[o]), b = covariances[o + 2] / a;
+    var e = Math.sqrt(Math.max(0, covariances[o + 3] - b * b)), mx = means[2 * j], my = means[2 * j + 1];
+    ctx.beginPath();
+    for (var t = 0; t <= 96; t++) {
+      var u = Math.cos(t * Math.PI / 48), v = Math.sin(t * Math.PI / 48);
+      var x = view.px(mx + c * a * u), y = view.py(my + c * (b * u + e * v));
+      if (t === 0) { ctx.moveTo(x, y); } else { ctx.lineTo(x, y); }
+    }
+  }
+
+  // Limits that show the box `extent` in `area` with one unit as long on both axes.
+  function equalAspect(extent, area) {
+    var xs = extent.x[1] - extent.x[0], ys = extent.y[1] - extent.y[0];
+    var unit = Math.min(area.width / xs, area.height / ys);
+    var cx = (extent.x[0] + extent.x[1]) / 2, cy = (extent.y[0] + extent.y[1]) / 2;
+    var hw = area.width / unit / 2, hh = area.height / unit / 2;
+    return { x: [cx - hw, cx + hw], y: [cy - hh, cy + hh] };
+  }
+
+  // Limits holding the points and the 2-sd ellipses, at most one data range beyond the data,
+  // padded by 6 % (algos.plotting.gaussian_mixture_extent).
+  function mixtureExtent(X, n, mixtures) {
+    var box = clusterExtent(X, n, 2, [], 0), lo = [box.x[0], box.y[0]], hi = [box.x[1], box.y[1]];
+    var span = [hi[0] - lo[0] || 1e-9, hi[1] - lo[1] || 1e-9], data = [lo.slice(), hi.slice()];
+    mixtures.forEach(function (p) {
+      for (var j = 0; j < p.means.length / 2; j++) {
+        for (var a = 0; a < 2; a++) {
+          var reach = 2 * Math.sqrt(p.covariances[4 * j + 3 * a]), m = p.means[2 * j + a];
+          lo[a] = Math.max(Math.min(lo[a], m - reach), data[0][a] - span[a]);
+          hi[a] = Math.min(Math.max(hi[a], m + reach), data[1][a] + span[a]);
+        }
+      }
+    });
+    var pad = 0.06 * Math.max(hi[0] - lo[0], hi[1] - lo[1], 1e-9);
+    return { x: [lo[0] - pad, hi[0] + pad], y: [lo[1] - pad, hi[1] + pad] };
+  }
+
+  // The points as pixels: grey before the first E-step, then in the colour and marker of their
+  // most responsible component, paler the less sure it is; pale (unsure) points drawn last.
+  function paintMixturePoints(ctx, ratio, view, scene) {
+    var a = view.area, x0 = Math.round(a.left * ratio), y0 = Math.round(a.top * ratio);
+    var image = pixelBuffer(ctx, Math.round(a.width * ratio), Math.round(a.height * ratio));
+    var n = scene.n, r = pointRadius(n), step = scene.step, i;
+    new Uint32Array(image.data.buffer).fill(WHITE_WORD);
+    if (!step || !step.resp) {
+      var grey = markerSprite("o", UNASSIGNED_COLOR, r, n <= 500, ratio);
+      blendPoints(image, x0, y0, ratio, view, scene, null, function () { return grey; });
+    } else {
+      var shades = responsibilityShades(step.resp, n, scene.k), order = new Int32Array(n), at = 0;
+      var labels = shades.labels, level = shades.level, stamps = {};
+      for (var lv = SHADE_LEVELS - 1; lv >= 0; lv--) {
+        for (i = 0; i < n; i++) { if (level[i] === lv) { order[at++] = i; } }
+      }
+      blendPoints(image, x0, y0, ratio, view, scene, order, function (q) {
+        var j = labels[q], key = j * SHADE_LEVELS + level[q];
+        return stamps[key] || (stamps[key] = markerSprite(clusterMarker(j),
+          paleColor(j, level[q] / (SHADE_LEVELS - 1)), r, clusterColor(j), ratio));
+      });
+    }
+    ctx.putImageData(image, x0, y0);
+  }
+
+  // A 2-D EM half-step (algos.plotting.plot_gaussian_mixture): the points, each component's
+  // 1- and 2-sd ellipses (solid, dashed) and mean (a cross) in its colour; after an M-step the
+  // previous 1-sd ellipses dotted grey, arrows from old to new means. Equal axis units.
+  function drawGaussianMixture(canvas, scene) {
+    var c = prepareCanvas(canvas), ctx = c.ctx, height = c.height - 52;
+    var left = leftMargin(ctx, scene.extent.y[0], scene.extent.y[1], height, true);
+    var area = { left: left, top: 10, width: c.width - left - 10, height: height };
+    var box = equalAspect(scene.extent, area), view = makeView(area, box.x, box.y);
+    var step = scene.step, p = step || scene.placed, j, q;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(area.left, area.top, area.width, area.height);
+    ctx.clip();
+    paintMixturePoints(ctx, c.ratio, view, scene);
+    var old = step && step.kind === "M" ? scene.previous : null;
+    for (j = 0; old && j < scene.k; j++) {
+      ctx.setLineDash([2, 3]);
+      ctx.strokeStyle = UNASSIGNED_COLOR;
+      ctx.lineWidth = 1.3;
+      ellipsePath(ctx, view, old.means, old.covariances, j, ELLIPSE_STDS[0]);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.strokeStyle = ctx.fillStyle = "#000000";
+      ctx.lineWidth = 1.4;
+      arrow(ctx, view.px(old.means[2 * j]), view.py(old.means[2 * j + 1]),
+            view.px(step.means[2 * j]), view.py(step.means[2 * j + 1]), 2, 11);
+    }
+    var count = p ? p.means.length / 2 : 0;
+    for (j = 0; j < count; j++) {
+      for (q = 0; q < ELLIPSE_STDS.length && p.covariances; q++) {
+        ctx.setLineDash(q ? [6, 4] : []);
+        ctx.lineWidth = q ? 1.5 : 2.2;
+        ctx.strokeStyle = clusterColor(j);
+        ellipsePath(ctx, view, p.means, p.covariances, j, ELLIPSE_STDS[q]);
+        ctx.stroke();
+      }
+      ctx.setLineDash([]);
+      ctx.beginPath();
+      markerPath(ctx, "X", view.px(p.means[2 * j]), view.py(p.means[2 * j + 1]), 10);
+      ctx.fillStyle = clusterColor(j);
+      ctx.fill();
+      ctx.lineWidth = 1.5;
+      ctx.strokeStyle = "#000000";
+      ctx.stroke();
+    }
+    ctx.fillStyle = INK;
+    (step ? step.dead : []).forEach(function (e) {
+      ctx.fillText("dead", view.px(step.means[2 * e]) + 12, view.py(step.means[2 * e + 1]) - 10);
+    });
+    drawCursor(ctx, scene.cursor, view, true);
+    ctx.restore();
+    drawAxes(ctx, view, "x\u2081", "x\u2082");
+    return view;
   }
 
   function drawCursor(ctx, cursor, view, both) {
@@ -1658,7 +2218,12 @@
   // Part 3. The explorer: controls, text and input
   // ===========================================================================================
 
-  var NAMES = { kmeans: "K-means", kmedoids: "K-medoids", gmm1d: "Gaussian-mixture EM" };
+  var NAMES = { kmeans: "K-means", kmedoids: "K-medoids", gmm1d: "Gaussian-mixture EM",
+                gmm: "Gaussian-mixture EM in 2-D" };
+  var COVARIANCE_LABELS = { full: "full (any ellipse)", diag: "diag (axis-aligned)",
+                            spherical: "spherical (circles)", tied: "tied (one shared ellipse)" };
+
+  function isMixture(method) { return method === "gmm1d" || method === "gmm"; }
   var MAX_K = 10;
   var RUN_INTERVAL_MS = 300;
 
@@ -1673,10 +2238,14 @@
                 first: "E-step, assign every point to its nearest medoid" },
     gmm1d: { E: "E-step, compute every point's responsibilities from the current parameters",
              M: "M-step, re-estimate weights, means and sigmas from the responsibilities",
-             first: "E-step, compute every point's responsibilities from the current parameters" }
+             first: "E-step, compute every point's responsibilities from the current parameters" },
+    gmm: { E: "E-step, compute every point's responsibilities from the current parameters",
+           M: "M-step, re-estimate weights, means and covariances (the ellipses) from the responsibilities",
+           first: "E-step, compute every point's responsibilities from the current parameters" }
   };
 
-  var CHART_LABELS = { kmeans: "objective J so far", kmedoids: "cost so far", gmm1d: "log-likelihood so far" };
+  var CHART_LABELS = { kmeans: "objective J so far", kmedoids: "cost so far", gmm1d: "log-likelihood so far",
+                       gmm: "log-likelihood so far" };
 
   var START_LABELS = {
     player: "as in the step-through above",
@@ -1732,12 +2301,14 @@
       .concat(drawableSets(this.method));
     this.playerStart = config.init || null; // the chapter's explicit start, for data set 0
     this.playerK = config.k; // ... and the k it was made for
+    this.playerType = config.covariance_type || "full"; // ... and the covariance type
     this.datasetIndex = 0;
     this.k = config.k;
     this.metric = config.metric || "l2";
     this.medoidsFrom = config.medoids_from || "cluster";
     this.seed = config.seed || 0;
-    this.start = this.playerStart ? "player" : (config.start || (this.method === "gmm1d" ? "kmeans" : "k-means++"));
+    this.covarianceType = config.covariance_type || "full";
+    this.start = this.playerStart ? "player" : (config.start || this.defaultStart());
     this.placed = [];
     this.run = null;
     this.index = 0;
@@ -1770,8 +2341,15 @@
     this.datasets.forEach(function (s, i) { self.datasetSelect.appendChild(el("option", { value: String(i) }, s.name)); });
     field("Data set", this.datasetSelect, "ae-wide");
     this.kInput = el("input", { type: "number", min: "1", max: String(MAX_K), step: "1", inputmode: "numeric" });
-    field(m === "gmm1d" ? "Components k" : "Clusters k", this.kInput);
-    if (m !== "gmm1d") {
+    field(isMixture(m) ? "Components k" : "Clusters k", this.kInput);
+    if (m === "gmm") {
+      this.covarianceSelect = el("select", {});
+      COVARIANCE_TYPES.forEach(function (t) {
+        self.covarianceSelect.appendChild(el("option", { value: t }, COVARIANCE_LABELS[t]));
+      });
+      field("Covariance type", this.covarianceSelect);
+    }
+    if (!isMixture(m)) {
       this.metricSelect = el("select", {});
       this.metricSelect.appendChild(el("option", { value: "l2" }, "l2 (Euclidean)"));
       this.metricSelect.appendChild(el("option", { value: "l1" }, "l1 (Manhattan)"));
@@ -1858,6 +2436,13 @@
     if (this.metricSelect) {
       this.metricSelect.addEventListener("change", function () { self.metric = self.metricSelect.value; self.rebuild(); });
     }
+    if (this.covarianceSelect) {
+      this.covarianceSelect.addEventListener("change", function () {
+        self.covarianceType = self.covarianceSelect.value;
+        if (self.start === "player") { self.start = self.defaultStart(); }
+        self.rebuild();
+      });
+    }
     if (this.candidatesSelect) {
       this.candidatesSelect.addEventListener("change", function () { self.medoidsFrom = self.candidatesSelect.value; self.rebuild(); });
     }
@@ -1915,7 +2500,7 @@
     }
   };
 
-  Explorer.prototype.defaultStart = function () { return this.method === "gmm1d" ? "kmeans" : "k-means++"; };
+  Explorer.prototype.defaultStart = function () { return isMixture(this.method) ? "kmeans" : "k-means++"; };
 
   Explorer.prototype.enabled = function (b) { return b.getAttribute("aria-disabled") !== "true" && !b.hidden; };
 
@@ -1948,7 +2533,20 @@
       return { weights: new Array(k).fill(1 / k), means: this.placed.slice(),
                sigmas: new Array(k).fill(spread) };
     }
+    if (this.method === "gmm") { return this.placedMixture(this.k); }
     return this.placed.slice();
+  };
+
+  // A 2-D mixture start from the first `count` placed means: equal weights and every
+  // covariance the whole data set's in the type's form (+ the default reg_covar), as
+  // algos.gmm's "random" start gives them; plain arrays, as a spec's init.
+  Explorer.prototype.placedMixture = function (count) {
+    var data = this.data, cols = columnsOf(data.X, data.n, 2);
+    var spread = data.n ? Array.from(wholeDataCovariance(cols, data.n, 2, this.covarianceType,
+                                                         defaultRegCovar(cols, data.n))) : [1, 0, 0, 1];
+    var means = this.placed.slice(0, count), k = this.k;
+    return { weights: means.map(function () { return 1 / k; }), means: means,
+             covariances: means.map(function () { return [spread.slice(0, 2), spread.slice(2, 4)]; }) };
   };
 
   // Start a new run from the current settings (at its "init" half-step).
@@ -1965,7 +2563,8 @@
       if (init !== null) {
         var spec = { method: this.method, k: k, init: init, seed: this.seed,
                      data: this.points };
-        if (this.method !== "gmm1d") { spec.metric = this.metric; }
+        if (!isMixture(this.method)) { spec.metric = this.metric; }
+        if (this.method === "gmm") { spec.covariance_type = this.covarianceType; }
         if (this.method === "kmedoids") { spec.medoids_from = this.medoidsFrom; }
         try {
           this.run = startRun(spec);
@@ -1994,6 +2593,10 @@
       return;
     }
     var sets = first ? [first.centers] : [];
+    if (this.method === "gmm" && data.n) { // the start's ellipses too, within bounds
+      var box = mixtureExtent(data.X, data.n, first ? [first] : []);
+      sets = [Float64Array.from([box.x[0], box.y[0], box.x[1], box.y[1]])];
+    }
     if (this.drawable) {
       var ext = data.n ? clusterExtent(data.X, data.n, 2, sets) : { x: [0, 10], y: [0, 10] };
       this.extent = { x: [Math.min(0, ext.x[0]), Math.max(10, ext.x[1])], y: [Math.min(0, ext.y[0]), Math.max(10, ext.y[1])] };
@@ -2007,13 +2610,26 @@
     if (!this.run) { return false; }
     if (this.index < this.run.history.length - 1) {
       this.index += 1;
-    } else if (this.run.step()) {
+    } else if (this.safeStep()) {
       this.index += 1;
     } else {
       return false;
     }
     this.render();
     return true;
+  };
+
+  // The run's next half-step; a step the algorithm refuses (EM with a singular covariance)
+  // ends the run with its message instead of an uncaught error.
+  Explorer.prototype.safeStep = function () {
+    try {
+      return this.run.step();
+    } catch (err) {
+      this.runError = err.message;
+      this.run.done = true;
+      this.index = this.run.history.length - 1;
+      return false;
+    }
   };
 
   Explorer.prototype.back = function () {
@@ -2068,7 +2684,7 @@
     var item;
     if (this.method === "gmm1d") {
       item = round3(x);
-    } else if (this.method === "kmeans") {
+    } else if (this.method !== "kmedoids") {
       item = [round3(x), round3(y)];
     } else {
       best = -1; bestDist = Infinity;
@@ -2085,7 +2701,7 @@
     } else { // move the placed start nearest to the click
       best = 0; bestDist = Infinity;
       for (j = 0; j < placed.length; j++) {
-        var p = this.method === "gmm1d" ? [placed[j], 0] : (this.method === "kmeans" ? placed[j] : [data.X[2 * placed[j]], data.X[2 * placed[j] + 1]]);
+        var p = this.method === "gmm1d" ? [placed[j], 0] : (this.method !== "kmedoids" ? placed[j] : [data.X[2 * placed[j]], data.X[2 * placed[j] + 1]]);
         var ddx = p[0] - x, ddy = this.method === "gmm1d" ? 0 : p[1] - y, dd = ddx * ddx + ddy * ddy;
         if (dd < bestDist) { bestDist = dd; best = j; }
       }
@@ -2118,7 +2734,7 @@
   // ------------------------------------------------------------------ words
 
   Explorer.prototype.things = function () {
-    return this.method === "gmm1d" ? "parameters" : (this.method === "kmedoids" ? "medoids" : "centres");
+    return isMixture(this.method) ? "parameters" : (this.method === "kmedoids" ? "medoids" : "centres");
   };
 
   // Where a half-step is, in the words of algos.plotting.describe_step.
@@ -2126,9 +2742,10 @@
     var history = this.run.history, step = history[i], previous = i > 0 ? history[i - 1] : null;
     if (step.kind === "init") { return "Start: initial " + this.things(); }
     var head = "Iteration " + step.iteration + ", after the " + step.kind + "-step: ";
-    if (this.method === "gmm1d") {
+    if (isMixture(this.method)) {
       if (step.kind === "E") { return head + "responsibilities updated"; }
-      var same = previous && sameArray(previous.weights, step.weights) && sameArray(previous.means, step.means) && sameArray(previous.sigmas, step.sigmas);
+      var spread = this.method === "gmm" ? "covariances" : "sigmas";
+      var same = previous && sameArray(previous.weights, step.weights) && sameArray(previous.means, step.means) && sameArray(previous[spread], step[spread]);
       return head + "parameters " + (same ? "unchanged" : "updated");
     }
     if (step.kind === "E") {
@@ -2165,7 +2782,7 @@
   };
 
   Explorer.prototype.objectiveName = function () {
-    if (this.method === "gmm1d") { return "Log-likelihood"; }
+    if (isMixture(this.method)) { return "Log-likelihood"; }
     if (this.method === "kmedoids") { return "Cost (sum of " + this.metric + " distances)"; }
     return this.metric === "l1" ? "Objective (sum of l1 distances)" : "Objective (sum of squared distances)";
   };
@@ -2209,6 +2826,16 @@
         comps.push("component " + j + ": weight " + step.weights[j].toFixed(2) + ", mean " + step.means[j].toFixed(2) + ", sigma " + step.sigmas[j].toFixed(2));
       }
       parts.push("Curves of " + k + " weighted normal components (" + comps.join("; ") + ") and their sum; below the axis each point's responsibilities.");
+    } else if (this.method === "gmm") {
+      var each = [], cv = step.covariances;
+      for (j = 0; j < Math.min(k, 8); j++) {
+        each.push("component " + j + ": weight " + step.weights[j].toFixed(2) + ", mean (" +
+          step.means[2 * j].toFixed(2) + ", " + step.means[2 * j + 1].toFixed(2) + "), standard deviations " +
+          Math.sqrt(cv[4 * j]).toFixed(2) + " and " + Math.sqrt(cv[4 * j + 3]).toFixed(2));
+      }
+      parts.push("Ellipses of 1 and 2 standard deviations of " + k + " " + this.covarianceType +
+        " components (" + each.join("; ") + (k > 8 ? "; ..." : "") + "); points " +
+        (step.resp ? "in the colour of their most responsible component, paler where it is unsure." : "grey."));
     } else {
       var where = [];
       for (j = 0; j < Math.min(k, 8); j++) {
@@ -2240,6 +2867,10 @@
       this.view = drawMixture(this.plot, { x: this.data.x, k: this.k, step: step, xlim: this.xlim,
                                            ymax: this.ymax, hist: this.hist, cursor: this.cursor,
                                            placedMixture: placedMixture });
+    } else if (m === "gmm") {
+      this.view = drawGaussianMixture(this.plot, { X: this.data.X, n: this.data.n, d: 2, k: this.k,
+        step: step, previous: previous, extent: this.extent, cursor: this.cursor,
+        placed: !step && this.start === "placed" && this.placed.length ? this.placedMixtureArrays() : null });
     } else {
       var placed = null;
       if (!step && this.start === "placed" && this.placed.length) {
@@ -2266,6 +2897,7 @@
     if (document.activeElement !== this.kInput) { this.kInput.value = String(this.k); }
     if (this.metricSelect) { this.metricSelect.value = this.metric; }
     if (this.candidatesSelect) { this.candidatesSelect.value = this.medoidsFrom; }
+    if (this.covarianceSelect) { this.covarianceSelect.value = this.covarianceType; }
     this.fillStartOptions();
     if (document.activeElement !== this.seedInput) { this.seedInput.value = String(this.seed); }
     this.seedField.hidden = !(this.start === "random" || this.start === "k-means++" || this.start === "kmeans");
@@ -2306,13 +2938,20 @@
     this.renderLegend(step);
   };
 
+  // The placed means so far, with their starting covariances, as flat arrays for drawing.
+  Explorer.prototype.placedMixtureArrays = function () {
+    var p = this.placedMixture(this.placed.length), flat = function (a) { return [].concat.apply([], a); };
+    return { means: flat(p.means), covariances: flat(p.covariances.map(flat)) };
+  };
+
   function setDisabled(button, disabled) {
     if (disabled) { button.setAttribute("aria-disabled", "true"); } else { button.removeAttribute("aria-disabled"); }
   }
 
   Explorer.prototype.fillStartOptions = function () {
-    var choices = this.method === "gmm1d" ? ["random", "kmeans", "placed"] : ["random", "k-means++", "placed"];
-    if (this.playerStart && this.datasetIndex === 0 && this.k === this.playerK) { choices.unshift("player"); }
+    var choices = isMixture(this.method) ? ["random", "kmeans", "placed"] : ["random", "k-means++", "placed"];
+    if (this.playerStart && this.datasetIndex === 0 && this.k === this.playerK &&
+        this.covarianceType === this.playerType) { choices.unshift("player"); }
     var key = choices.join(",");
     if (this.startKey !== key) {
       this.startKey = key;
@@ -2329,13 +2968,13 @@
     svg.setAttribute("height", "14");
     svg.setAttribute("aria-hidden", "true");
     var shape;
-    if (kind === "line" || kind === "dash") {
+    if (kind === "line" || kind === "dash" || kind === "dots") {
       shape = document.createElementNS(ns, "line");
       shape.setAttribute("x1", "1"); shape.setAttribute("x2", "21");
       shape.setAttribute("y1", "7"); shape.setAttribute("y2", "7");
       shape.setAttribute("stroke", color);
       shape.setAttribute("stroke-width", "2.5");
-      if (kind === "dash") { shape.setAttribute("stroke-dasharray", "5 3"); }
+      if (kind !== "line") { shape.setAttribute("stroke-dasharray", kind === "dash" ? "5 3" : "2 3"); }
     } else if (kind === "region") {
       shape = document.createElementNS(ns, "rect");
       shape.setAttribute("x", "3"); shape.setAttribute("y", "1");
@@ -2351,8 +2990,8 @@
     } else {
       shape = document.createElementNS(ns, "circle");
       shape.setAttribute("cx", "11"); shape.setAttribute("cy", "7"); shape.setAttribute("r", kind === "ring" ? "6" : "4.5");
-      shape.setAttribute("fill", kind === "medoid" ? "#ffffff" : "none");
-      shape.setAttribute("stroke", "#000000");
+      shape.setAttribute("fill", kind === "medoid" ? "#ffffff" : (kind === "pale" ? paleColor(0, 0.1) : "none"));
+      shape.setAttribute("stroke", kind === "pale" ? color : "#000000");
       shape.setAttribute("stroke-width", kind === "ring" ? "1.2" : "1.6");
     }
     svg.appendChild(shape);
@@ -2373,6 +3012,12 @@
       items.push(["line", "#000000", "mixture (sum of the weighted components)"]);
       items.push(["region", clusterColor(0), "responsibilities of each point (below 0)"]);
       if (this.hist) { items.push(["region", "#8c8c8c", "data (histogram)"]); }
+    } else if (this.method === "gmm") {
+      items.push(["cross", "", "mean of a component"]);
+      items.push(["line", "#000000", "1 standard deviation"]);
+      items.push(["dash", "#000000", "2 standard deviations"]);
+      items.push(["dots", UNASSIGNED_COLOR, "previous 1 std. dev. (after an M-step)"]);
+      items.push(["pale", clusterColor(0), "pale point: shared, the model is unsure"]);
     } else if (this.method === "kmedoids") {
       items.push(["medoid", "", "medoid (ringed: a data point)"]);
       items.push(["ring", "", "previous position (after an M-step)"]);
@@ -2401,6 +3046,7 @@
     var out = {
       method: this.method, dataset: this.datasets[this.datasetIndex].name, n: this.data.n,
       k: this.k, metric: this.metric, medoids_from: this.medoidsFrom, start: this.start, seed: this.seed,
+      covariance_type: this.covarianceType,
       placed: JSON.parse(JSON.stringify(this.placed)), index: this.index,
       computed: run ? run.history.length : 0, done: run ? run.done : false,
       converged: run ? run.converged : false, running: this.timer !== null,
