@@ -83,3 +83,13 @@ def test_an_m_step_that_keeps_every_medoid_ends_the_fit_as_converged():
     res = kmedoids.fit(X, k=2, init=np.array([2, 4]), metric="l1")
     assert [s.kind for s in res.history] == ["init", "E", "M", "E"]
     assert res.converged is True and res.medoid_indices.tolist() == [0, 4]
+
+
+def test_default_max_iter_is_the_documented_300():
+    """``fit``'s default cap is 300 iterations, as its docstring and the chapter say (no data
+    set in the tests needs that many, so only the signature can show a changed default)."""
+    import inspect
+
+    default = inspect.signature(kmedoids.fit).parameters["max_iter"].default
+    assert default == 300
+    assert "max_iter : int, default 300" in kmedoids.fit.__doc__
