@@ -747,12 +747,14 @@ def test_a_kernel_that_ignores_the_time_limit_is_stopped(tmp_path):
                       "my_m_step(None, None, 2)\n")
     path = tmp_path / "stubborn.ipynb"
     path.write_text(json.dumps(nb))
+    # 6 s per cell and case: the analysis exercise's 100 K-means runs take about a second,
+    # and must not be cut short on a busy machine (with 2 s they were, under a full make test)
     t0 = time.monotonic()
-    report = grade(path, timeout=2)
-    assert time.monotonic() - t0 < 60
+    report = grade(path, timeout=6)
+    assert time.monotonic() - t0 < 90
     res = results_of(report)
     assert res["kmeans-e-step"].passed
-    assert res["kmeans-m-step"].message.startswith("timed out after 2 s on seed 001's points")
+    assert res["kmeans-m-step"].message.startswith("timed out after 6 s on seed 001's points")
     # The kernel was shut down, but verdicts do not depend on it: the objective is still checked.
     assert res["kmeans-objective"].passed
     # ... and the analysis exercise's number, computed in its own process as well
