@@ -243,8 +243,11 @@ def test_pairwise_count_covers_sums_that_round_up_at_every_step():
 
 
 def sums_update_case(S, incoming, outgoing):
-    """((S + gain) - loss) for one cluster in 1-D, as _Lloyd.assign forms it, its bound and error."""
-    one = lambda v: kmeans._group_sums(np.array(v, dtype=float)[None, :], np.zeros(len(v), dtype=np.intp), 1)
+    """((S + gain) - loss) for one cluster in 1-D, as _Lloyd.assign forms it, its bound and error
+    (gain and loss are pairwise sums of the points in the order given)."""
+    def one(v):
+        v = np.array(v, dtype=float)
+        return np.array([[np.sum(v)]]), np.array([[np.sum(np.abs(v))]]), np.array([v.size])
     gain, gain_abs, n_in = one(incoming)
     loss, loss_abs, n_out = one(outgoing)
     sums = np.array([[S]])
