@@ -12,6 +12,8 @@ bounds rely on. The hypothesis versions of these checks are in ``test_properties
 from __future__ import annotations
 
 import math
+import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -190,3 +192,285 @@ def test_hamerly_bounds_hold_after_every_e_step():
         assert (state.upper >= own).all()
         assert (state.lower <= D.min(axis=1)).all()
         np.testing.assert_array_equal(state.labels, kmeans.e_step(X, centers))
+
+
+# --------------------------------------------------------------------------- each bound, against
+# the error of the operation it bounds (exact rationals or 80-bit sums): a bound that is negative,
+# NaN or below the actual error of its own step lets the objective drift without recomputation.
+
+U = 2.0**-53
+#: a value just above half an ulp of 1: 1 + V rounds up to 1 + 2u, so adding it again and again
+#: to a sum near 1 rounds up every time (error almost u per addition)
+V = U * (1 + 2.0**-5)
+
+
+def up_rounding_block():
+    """128 values that numpy's pairwise sum adds with an error of 15u per accumulator (8 of them):
+    eight 1.0 start the 8 accumulators, 120 values V each round every accumulator up."""
+    return np.array([1.0] * 8 + [V] * 120)
+
+
+def exact_sum(values):
+    return sum((Fraction(float(x)) for x in np.ravel(values)), Fraction(0))
+
+
+def test_gamma_bounds_the_error_of_m_roundings():
+    """gamma_m = m u / (1 - m u) >= (1 + u)^m - 1 (Higham, Lemma 3.1), the worst growth of m
+    roundings; m u (1 - m u), m u / (1 + m u) or half of gamma are below it."""
+    for m in (1, 30, 1000):
+        worst = (1 + Fraction(U)) ** m - 1
+        assert Fraction(kmeans._gamma(m)) >= worst
+    m = 2**40  # m u = 1.2e-4: (1 + u)^m - 1 = m u (1 + 6.1e-5), far from rounding
+    worst = math.expm1(m * math.log1p(U))
+    assert kmeans._gamma(m) >= worst * (1 + 1e-9)
+
+
+def test_pairwise_count_covers_sums_that_round_up_at_every_step():
+    """A sum of m terms by np.sum / np.add.reduceat errs by at most gamma_{_pairwise(m)} times the
+    sum of their absolute values, also on data where every addition rounds the same way.
+
+    65,536 terms in blocks of 128 that each err by 12u to 15u of their sum: a count that
+    shrinks with m (26 - log2 m = 10) falls below the actual error.
+    """
+    values = np.tile(up_rounding_block(), 512)
+    m = values.size
+    exact = 512 * (8 + 120 * Fraction(V))
+    bound = kmeans._gamma(kmeans._pairwise(m)) * float(exact)
+    for got in (np.sum(values), np.add.reduceat(values[None, :], [0], axis=1)[0, 0]):
+        error = abs(Fraction(float(got)) - exact)
+        assert error > 11 * U * exact  # the data do what they are meant to
+        assert error <= bound
+
+
+def sums_update_case(S, incoming, outgoing):
+    """((S + gain) - loss) for one cluster in 1-D, as _Lloyd.assign forms it, its bound and error
+    (gain and loss are pairwise sums of the points in the order given)."""
+    def one(v):
+        v = np.array(v, dtype=float)
+        return np.array([[np.sum(v)]]), np.array([[np.sum(np.abs(v))]]), np.array([v.size])
+    gain, gain_abs, n_in = one(incoming)
+    loss, loss_abs, n_out = one(outgoing)
+    sums = np.array([[S]])
+    grown = sums + gain
+    new = grown - loss
+    bound = kmeans._ErrorBounds.sums_update(gain_abs, n_in, loss_abs, n_out, grown, new)[0, 0]
+    error = abs(Fraction(float(new[0, 0])) - (Fraction(S) + exact_sum(incoming) - exact_sum(outgoing)))
+    return error, bound
+
+
+def test_sums_update_bound_covers_each_rounding():
+    """The bound on a cluster sum's update covers the rounding of S + gain, of the subtraction
+    and of the points' own sums (dropping or subtracting any of the terms falls below it).
+
+    2^53 + 1 rounds to 2^53 (error 1); 16 minus the up-rounded sum of 128 leaving values
+    (error about 84u, in rationals).
+    """
+    error, bound = sums_update_case(2.0**53, [1.0], [])
+    assert error == 1 and bound >= error
+    error, bound = sums_update_case(16.0, [], up_rounding_block())
+    assert error > 50 * U and bound >= error
+
+
+def e_step_case(J_old, added_terms, removed_terms, d=1):
+    """``J_new = (J_old + added) - removed`` as _Lloyd.assign forms it, its bound and its error."""
+    added, removed = float(np.sum(added_terms)), float(np.sum(removed_terms))
+    J_new = J_old + added - removed
+    bound = kmeans._ErrorBounds.e_step(J_old, added, removed, J_new, len(added_terms), d)
+    error = abs(Fraction(J_new) - (Fraction(J_old) + exact_sum(added_terms) - exact_sum(removed_terms)))
+    return error, bound
+
+
+def test_e_step_bound_covers_each_rounding():
+    """The E-step's bound covers the sums of the moved points' distances and the two final
+    roundings; a term divided instead of multiplied, a difference instead of a sum, or a
+    subtracted term falls below the actual error of one of these two updates.
+
+    2^53 + 1 rounds to 2^53 (error 1); an up-rounded sum of 128 distances (error about 100u).
+    """
+    error, bound = e_step_case(2.0**53, [1.0], [0.0])
+    assert error == 1 and bound >= error
+    error, bound = e_step_case(8.5, up_rounding_block(), np.full(128, 0.0625))
+    assert error > 50 * U and bound >= error
+
+
+class BoundLog:
+    """Records every bound increment ``_ErrorBounds`` hands to the engine."""
+
+    def __init__(self, monkeypatch):
+        self.calls = []
+        for name in ("e_step", "m_step", "sums_update"):
+            original = getattr(kmeans._ErrorBounds, name)
+            monkeypatch.setattr(kmeans._ErrorBounds, name, staticmethod(self.recorder(name, original)))
+
+    def recorder(self, name, original):
+        def record(*args):
+            result = original(*args)
+            self.calls.append((name, args, result))
+            return result
+        return record
+
+    def take(self, name):
+        found = [(args, result) for kind, args, result in self.calls if kind == name]
+        self.calls = [call for call in self.calls if call[0] != name]
+        return found
+
+
+def ld_sq(X, C, labels):
+    """Squared distances of each point to ``C[labels]`` in 80-bit extended precision."""
+    diff = X.astype(np.longdouble) - C.astype(np.longdouble)[labels]
+    return (diff * diff).sum(axis=1)
+
+
+EPS_LD = float(np.finfo(np.longdouble).eps)
+
+
+def checked_assign(engine, X, C, log):
+    """engine.assign(C), checking the E-step's and the sums' bound increments against the error
+    of their own step (80-bit values of the exact quantities) and the bookkeeping of eJ."""
+    before = engine.labels.copy()
+    J_old, eJ_old = engine.J, engine.eJ
+    S_old, esum_old = engine.sums.copy(), engine.esum.copy()
+    engine.assign(C)
+    moved = np.flatnonzero(engine.labels != before)
+    (e_calls, s_calls) = log.take("e_step"), log.take("sums_update")
+    if not moved.size:
+        assert not e_calls and not s_calls
+        return 0
+    ((args, inc),) = e_calls
+    _, added, removed, J_new, _, _ = args
+    assert args[0] == J_old and math.isfinite(inc) and inc >= 0
+    x = X[moved]
+    added_x = ld_sq(x, C, engine.labels[moved]).sum()
+    removed_x = ld_sq(x, C, before[moved]).sum()
+    error = abs(np.longdouble(J_new) - (np.longdouble(J_old) + added_x - removed_x))
+    assert error <= inc + 8 * moved.size * EPS_LD * (J_old + added + removed)
+    assert engine.eJ == eJ_old + inc or engine.eJ == kmeans._ErrorBounds.fresh(engine.J, X.T.shape)
+    ((args, inc_sums),) = s_calls
+    assert np.isfinite(inc_sums).all() and (inc_sums >= 0).all()
+    k = S_old.shape[0]
+    xl = x.astype(np.longdouble)
+    gain = np.array([xl[engine.labels[moved] == j].sum(axis=0) for j in range(k)])
+    loss = np.array([xl[before[moved] == j].sum(axis=0) for j in range(k)])
+    error = np.abs(engine.sums.astype(np.longdouble) - (S_old.astype(np.longdouble) + gain - loss))
+    assert (error <= inc_sums + 8 * moved.size * EPS_LD * (np.abs(S_old) + np.abs(x).sum())).all()
+    np.testing.assert_array_equal(engine.esum, esum_old + inc_sums)
+    return moved.size
+
+
+def checked_update(engine, X, C, log):
+    """engine.update(C), checking the M-step's bound increment against the error of the step."""
+    J_E, eJ_old = engine.J, engine.eJ
+    new, J = engine.update(C)
+    ((args, inc),) = log.take("m_step")
+    J_new = args[-1]
+    assert math.isfinite(inc) and inc >= 0
+    before, after = ld_sq(X, C, engine.labels), ld_sq(X, new, engine.labels)
+    error = abs(np.longdouble(J_new) - (np.longdouble(J_E) + (after.sum() - before.sum())))
+    assert error <= inc + 8 * len(X) * EPS_LD * float(before.sum() + after.sum())
+    assert engine.eJ == eJ_old + inc or engine.eJ == kmeans._ErrorBounds.fresh(engine.J, X.T.shape)
+    return new
+
+
+def checked_run(X, k, start, monkeypatch, max_iter=60):
+    log = BoundLog(monkeypatch)
+    engine = kmeans._Lloyd(np.ascontiguousarray(X.T), k, "l2")
+    C = np.array(start, dtype=np.float64)
+    engine.assign(C)
+    log.calls.clear()
+    moves = 0
+    for _ in range(max_iter):
+        C = checked_update(engine, X, C, log)
+        moved = checked_assign(engine, X, C, log)
+        moves += moved
+        if not moved:
+            break
+    return moves
+
+
+@pytest.mark.parametrize("case", ["far-start-1d", "far-start-50d", "offset-blobs"])
+def test_every_bound_increment_covers_its_own_step(case, monkeypatch):
+    """Each E-step, M-step and cluster-sum increment of the error bounds is finite, not negative,
+    at least the actual rounding error of its own step, and is what eJ / esum grow by.
+
+    A negative increment (a sign slip in a term) would let eJ shrink and hide later errors, so
+    the fit would stop recomputing; far starts make the M-step's identity cancel (J falls by
+    a factor of 1e10), 50 coordinates make its per-coordinate terms count.
+    """
+    rng = np.random.default_rng(8)
+    if case == "far-start-1d":
+        X = np.concatenate([rng.normal(0, 1, (30, 1)), rng.normal(6, 1, (30, 1))])
+        start = [[1.0 - 1e5], [1.0 + 1e5], [5e5]]  # split the data at 1; the third stays empty
+    elif case == "far-start-50d":
+        X = np.concatenate([rng.normal(0, 1, (30, 50)), rng.normal(3, 1, (30, 50))]) + 1e3
+        far = np.zeros((3, 50))
+        far[0, 0], far[1, 0], far[2, 1] = -1e4, 1e4, 1e5
+        start = X.mean(axis=0) + far
+    else:
+        X = np.concatenate([rng.normal(c, 1.0, (40, 2)) for c in ([0, 0], [4, 1], [1, 5])]) + 1e6
+        start = X[[0, 1, 2]]
+    assert checked_run(X, 3, start, monkeypatch) > 0
+
+
+def test_m_step_bound_covers_the_final_rounding(monkeypatch):
+    """A centre moved by 1e-6 changes J (about 400) by 2e-10: the sum J + change rounds by up to
+    half an ulp of J, which only the final-roundings term of the M-step's bound covers."""
+    rng = np.random.default_rng(9)
+    X = rng.normal(0, 1, (200, 2))
+    S = [exact_sum(X[:, j]) for j in range(2)]
+    log = BoundLog(monkeypatch)
+    worst = 0
+    for shift in (1e-6, 3e-6, 7e-6):
+        engine = kmeans._Lloyd(np.ascontiguousarray(X.T), 1, "l2")
+        C = X.mean(axis=0, keepdims=True) + shift
+        engine.assign(C)
+        J_E = engine.J
+        new, _ = engine.update(C)
+        ((args, inc),) = log.take("m_step")
+        b = [Fraction(float(new[0, j])) - Fraction(float(C[0, j])) for j in range(2)]
+        change = sum(200 * bj * bj - 2 * bj * (S[j] - 200 * Fraction(float(C[0, j]))) for j, bj in enumerate(b))
+        error = abs(Fraction(args[-1]) - Fraction(J_E) - change)
+        assert 0 <= error <= inc
+        worst = max(worst, error)
+    assert worst > U * J_E / 20  # the rounding the test is about did happen
+
+
+def test_e_step_bound_counts_every_coordinate(monkeypatch):
+    """The E-step's bound counts the d + 2 roundings of a squared distance in d coordinates.
+
+    A point of 2,000 coordinates (1, δ, ..., δ) with δ² just above u: adding the coordinates
+    one by one rounds up every time, so its squared distance errs by about 1,800u. It moves
+    from a centre at distance 1.5 to the origin; a bound that counted n (= 2) coordinates
+    instead of d would be about 100u.
+    """
+    d = 2000
+    delta = 1.1e-8
+    p = np.full(d, delta)
+    p[0] = 1.0
+    X = np.vstack([np.zeros(d), p])
+    log = BoundLog(monkeypatch)
+    engine = kmeans._Lloyd(np.ascontiguousarray(X.T), 2, "l2")
+    engine.assign(X.copy())
+    log.calls.clear()
+    C2 = X.copy()
+    C2[1] = 0.0
+    C2[1, 0] = 2.5
+    assert checked_assign(engine, X, C2, log) == 1 and engine.labels.tolist() == [0, 0]
+    added = float(ld_sq(X[1:], C2, [0])[0])
+    assert abs(float(np.sum(p * p)) - added) < 1e-14  # sanity: the exact value is 1 + 1999 δ²
+    computed = kmeans.objective(X[1:], [0], C2)
+    assert computed - added > 1500 * U  # the rounding the test is about did happen
+
+
+def test_fit_emits_no_warnings():
+    """A fit warns about nothing: no division by zero or invalid value inside the bounds, with
+    empty clusters, clusters that stop moving and centres at coordinate 0."""
+    X = np.array([[-1.0, 0.0], [1.0, 0.0], [-1.0, 2.0], [1.0, 2.0], [5.0, 0.0], [7.0, 0.0]])
+    starts = [np.array([[0.0, 0.0], [0.0, 2.0], [6.0, 0.0], [50.0, 50.0]]),  # an empty cluster
+              X[[0, 1, 2, 4]], X[[0, 2, 4, 5]]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for start in starts:
+            res = kmeans.fit(X, k=4, init=start)
+            assert res.converged
+        res = kmeans.fit(X, k=1)
+        np.testing.assert_array_equal(res.centers, [[2.0, 2.0 / 3.0]])
