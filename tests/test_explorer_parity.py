@@ -29,6 +29,7 @@ starting sigmas); each is kept in one named function of explorer.js (``kmeansObj
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from pathlib import Path
@@ -63,13 +64,23 @@ def js(browser_context, tmp_path_factory):
     assert page.evaluate("typeof window.algosExplorer.run") == "function", errors
 
     def call(spec):
-        return page.evaluate(
-            """spec => {
-                try { return {ok: window.algosExplorer.run(spec)}; }
-                catch (e) { return {error: e.name + ': ' + e.message}; }
+        # one JSON string each way: Playwright's own serialisation of a nested value costs
+        # seconds for a history of responsibilities (60 half-steps of 315 x 10 numbers), a
+        # string milliseconds; JSON keeps every double exactly (shortest round-trip digits).
+        # JSON.stringify would write an infinite or NaN number as null (None here): they are
+        # written as Python's json reads them, Infinity, -Infinity and NaN
+        return json.loads(page.evaluate(
+            r"""spec => {
+                let answer;
+                try { answer = {ok: window.algosExplorer.run(JSON.parse(spec))}; }
+                catch (e) { answer = {error: e.name + ': ' + e.message}; }
+                const mark = (key, v) =>
+                    typeof v === 'number' && !Number.isFinite(v) ? '\u0000' + v : v;
+                return JSON.stringify(answer, mark)
+                    .replace(/"\\u0000(-?Infinity|NaN)"/g, '$1');
             }""",
-            spec,
-        )
+            json.dumps(spec, allow_nan=False),
+        ))
 
     call.page = page
     yield call

@@ -381,7 +381,14 @@ def picture(image):
 
 
 def wait_until_settled(page, widget, quiet_s=3.0, timeout_s=120.0):
-    """Wait until the kernel is idle and the widget's caption has not changed for `quiet_s`."""
+    """Wait until the widget has stopped: the kernel is idle, the toggle reads "Play" (the
+    kernel relabels it when it stops playing) and the caption has not changed for `quiet_s`.
+
+    Kernel idle and a still caption alone are not enough: while playing, the kernel draws the
+    next half-step between messages with its status idle, and on a busy machine one slow frame
+    keeps the caption still for longer than `quiet_s` (a clean-clone run read "settled" on
+    half-step 6 while a Reset waited behind that frame).
+    """
     caption = widget.get_by_text(re.compile(r"^Half-step \d+ of")).first
     deadline = time.monotonic() + timeout_s
     last, since = None, time.monotonic()
@@ -390,7 +397,8 @@ def wait_until_settled(page, widget, quiet_s=3.0, timeout_s=120.0):
         idle = page.evaluate("""() => {
             const w = window.jupyterapp.shell.currentWidget;
             return w.sessionContext.session.kernel.status === 'idle'; }""")
-        if text != last or not idle:
+        stopped = button(widget, "Pause").count() == 0
+        if text != last or not idle or not stopped:
             last, since = text, time.monotonic()
         elif time.monotonic() - since >= quiet_s:
             return text
