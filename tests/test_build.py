@@ -211,14 +211,19 @@ def scratch(tmp_path):
 
 
 def outputs(root, name):
-    nb = json.loads((root / "_build" / "jupyter_execute" / "book" / f"{name}.ipynb").read_text())
-    texts, mimes = [], set()
-    for cell in nb["cells"]:
-        for out in cell.get("outputs", []):
-            text = out.get("text", "")
-            texts.append(text if isinstance(text, str) else "".join(text))
-            mimes.update(out.get("data", {}))
-    return "".join(texts), mimes
+    """(printed text, kinds of output) of a page of the scratch build, read from its HTML.
+
+    The page, not ``_build/jupyter_execute``: myst-nb writes a notebook found in the cache there
+    without its outputs, and the build executes notebooks ahead of reading them and caches them.
+    """
+    from bs4 import BeautifulSoup
+
+    html = (root / "_build" / "html" / "book" / f"{name}.html").read_text(encoding="utf-8")
+    cells = BeautifulSoup(html, "html.parser").select("div.cell_output")
+    text = "".join(pre.get_text() for cell in cells for pre in cell.select("pre"))
+    mimes = {"image/png" for cell in cells for img in cell.select("img")
+             if img.get("src", "").endswith(".png")}
+    return text, mimes
 
 
 def test_make_book_reexecutes_exactly_the_chapters_whose_inputs_changed(scratch, tmp_path):
@@ -256,6 +261,25 @@ def test_make_book_reexecutes_exactly_the_chapters_whose_inputs_changed(scratch,
     assert "value 42" in outputs(scratch, "probe_reader")[0]
     page = (scratch / "_build" / "html" / "book" / "probe_reader.html").read_text()
     assert "value 42" in page and "value 41" not in page
+    # the three notebooks that missed the cache ran side by side (book/_ext/execution_inputs.py)
+    workers = min(3, os.cpu_count() or 1)
+    if workers > 1:
+        assert f"executing 3 notebooks, {workers} at a time" in log, log[-3000:]
+
+    # Two notebooks miss the cache and one fails: it is not cached, myst-nb runs it again and
+    # the build fails naming it, with its error; the other one is cached.
+    write_notebook(scratch / "book" / "probe_plain.ipynb", "print(sum(range(5)))",
+                   title="Probe: reads nothing")
+    write_notebook(scratch / "book" / "probe_algos.ipynb",
+                   "raise RuntimeError('a planted failure')", title="Probe: fails")
+    third = cache_records(scratch)
+    proc = subprocess.run(["make", "--no-print-directory", "-o", INSTALL_STAMP, "book"],
+                          cwd=scratch, env=env, capture_output=True, text=True, timeout=1800)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0, log[-3000:]
+    assert "probe_algos.ipynb failed; myst-nb runs it again" in log, log[-3000:]
+    assert "a planted failure" in log and "probe_algos" in log, log[-3000:]
+    assert executed(third, cache_records(scratch)) == {"probe_plain.ipynb"}
     assert decoy_seen(decoy) == [], "the Makefile passed the caller's PYTHONPATH on"
 
 

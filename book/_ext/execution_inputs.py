@@ -39,6 +39,14 @@ What a notebook reads is found statically, and errs on the side of reading more:
 
 If a code cell cannot be parsed, the notebook is taken to read every local module and every
 data file.
+
+Side by side: myst-nb executes the notebooks that miss the cache one after another, as it reads
+each page, so a first build (a fresh clone, or after a change to ``algos``) kept one core of a
+two-core machine idle. Before Sphinx reads the pages (``env-before-read-docs``), the notebooks
+about to be read that miss the cache are executed in parallel, one process per CPU, exactly as
+myst-nb would execute them (the same notebook, fingerprint included, working directory,
+timeout and error settings), and cached; myst-nb then finds them in the cache. A notebook that
+fails is not cached, so myst-nb runs it again and reports the error as usual.
 """
 
 from __future__ import annotations
@@ -316,6 +324,16 @@ def _stored(env: BuildEnvironment) -> dict[str, str]:
     return env.execution_inputs
 
 
+def _with_fingerprint(text: str, digest: str) -> str:
+    """The notebook source ``text`` with ``digest`` in its first code cell's metadata."""
+    nb = json.loads(text)
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell.setdefault("metadata", {})[METADATA_KEY] = digest
+            return json.dumps(nb, ensure_ascii=False)
+    return text
+
+
 def source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     """Put the notebook's input fingerprint into its first code cell's metadata."""
     env = app.env
@@ -323,12 +341,80 @@ def source_read(app: Sphinx, docname: str, source: list[str]) -> None:
         return
     digest = fingerprint(Path(env.doc2path(docname)))
     _stored(env)[docname] = digest
-    nb = json.loads(source[0])
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "code":
-            cell.setdefault("metadata", {})[METADATA_KEY] = digest
-            source[0] = json.dumps(nb, ensure_ascii=False)
-            return
+    source[0] = _with_fingerprint(source[0], digest)
+
+
+def _execute(text: str, cwd: str, timeout: int | None, allow_errors: bool) -> tuple:
+    """Run in a worker process: execute one notebook as myst-nb's cache mode does.
+
+    Returns ``(executed notebook as JSON or None, seconds, error text or None)``.
+    """
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    nb = nbformat.reads(text, as_version=4)
+    result = single_nb_execution(nb, cwd=cwd, timeout=timeout, allow_errors=allow_errors,
+                                 meta_override=True)
+    if result.err is not None:
+        return None, result.time, result.exc_string or repr(result.err)
+    return nbformat.writes(nb), result.time, None
+
+
+def execute_in_parallel(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    """Execute the notebooks about to be read that miss the cache, side by side, and cache them.
+
+    Only what myst-nb would execute in cache mode is run here: not a notebook matched by
+    ``execution_excludepatterns``, run in a temporary folder, or carrying its own myst-nb
+    settings or a kernel alias (those are left to myst-nb). With fewer than two such
+    notebooks, or one CPU, nothing is done here.
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+    from pathlib import PurePosixPath
+
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    config = getattr(env, "mystnb_config", None)
+    if config is None or config.execution_mode != "cache" or config.execution_in_temp:
+        return
+    cache = get_cache(config.execution_cache_path or ".jupyter_cache")
+    todo = []
+    for docname in docnames:
+        if not _is_notebook(env, docname):
+            continue
+        path = Path(env.doc2path(docname))
+        if any(PurePosixPath(path.as_posix()).match(p) for p in config.execution_excludepatterns):
+            continue
+        text = _with_fingerprint(path.read_text(encoding="utf-8"), fingerprint(path))
+        nb = nbformat.reads(text, as_version=4)
+        if config.metadata_key in nb.metadata or config.kernel_rgx_aliases:
+            continue
+        try:
+            cache.match_cache_notebook(nb)
+            continue  # cached: myst-nb reads it from there
+        except KeyError:
+            todo.append((path, text, nb))
+    workers = min(len(todo), os.cpu_count() or 1)
+    if workers < 2:
+        return
+    logger.info(f"execution_inputs: executing {len(todo)} notebooks, {workers} at a time")
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_execute, text, str(path.parent), config.execution_timeout,
+                               config.execution_allow_errors) for path, text, _ in todo]
+        for (path, _, nb), future in zip(todo, futures):
+            executed, seconds, error = future.result()
+            if error is not None:
+                logger.info(f"execution_inputs: {path.name} failed; myst-nb runs it again")
+                continue
+            stage = cache.add_nb_to_project(str(path))
+            cache.cache_notebook_bundle(
+                CacheBundleIn(nbformat.reads(executed, as_version=4), stage.uri,
+                              data={"execution_seconds": seconds}),
+                check_validity=False, overwrite=True)
+            logger.info(f"execution_inputs: executed {path.name} in {seconds:.1f} s")
 
 
 def outdated(app: Sphinx, env: BuildEnvironment, added, changed, removed) -> list[str]:
@@ -368,6 +454,7 @@ def merge(app: Sphinx, env: BuildEnvironment, docnames, other: BuildEnvironment)
 def setup(app: Sphinx) -> dict:
     app.connect("source-read", source_read)
     app.connect("env-get-outdated", outdated)
+    app.connect("env-before-read-docs", execute_in_parallel)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
     return {"version": "1.0", "env_version": 1, "parallel_read_safe": True,
