@@ -409,18 +409,19 @@ def no_leftover_processes(request):
 #: keeps one long file from starting last and running alone at the end. Only the order
 #: depends on this list; a file missing from it runs after these, in the usual order.
 SLOWEST_FIRST = [
-    "tests/test_site.py",           # ~330 s: every page loaded, contrast in two modes
-    "tests/test_homework.py",       # ~295 s: the grader on every chapter's solutions
-    "tests/test_stepper.py",        # ~240 s
-    "tests/test_lab.py",            # ~175 s: JupyterLab
-    "tests/test_handout.py",        # ~155 s: a fresh virtual environment
-    "tests/test_explorer_site.py",  # ~145 s
+    # seconds of test time in a whole `make test` (3 processes on 2 cores), 2026-12-02
+    "tests/test_homework.py",       # ~270 s: the grader on every chapter's solutions
+    "tests/test_site.py",           # ~250 s: every page loaded once, MathJax, contrast
+    "tests/test_explorer_site.py",  # ~225 s
+    "tests/test_stepper.py",        # ~220 s
+    "tests/test_lab.py",            # ~210 s: JupyterLab
+    "tests/test_grading_folder.py",  # ~140 s: a class folder graded
+    "tests/test_handout.py",        # ~110 s: a fresh virtual environment
     "tests/test_grading_checks.py",
     "tests/test_build.py",
-    "tests/test_grading_folder.py",
     "tests/test_stepper_browser.py",
-    "tests/test_explorer_parity.py",
     "book/kmeans.ipynb",
+    "tests/test_explorer_parity.py",
     "tests/test_env.py",
     "book/gmm_em.ipynb",
     "tests/test_sandbox.py",

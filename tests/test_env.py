@@ -26,11 +26,12 @@ CHAPTER = "book/kmedoids.ipynb"  # the quickest chapter; it draws figures and im
 
 def test_make_test_runs_a_chapter_unchanged_under_a_hostile_environment(tmp_path):
     # `-o book`: the site is already built; only the pytest recipe runs, on one chapter (so
-    # tests/conftest.py is not even loaded: the Makefile alone must protect the kernel).
+    # tests/conftest.py is not even loaded: the Makefile alone must protect the kernel), in one
+    # process (TEST_JOBS=0: three test processes for one notebook only cost their start-up).
     decoy = tmp_path / "decoy"
     proc = subprocess.run(
         ["make", "--no-print-directory", "-o", "book", "-o", INSTALL_STAMP, "test",
-         f"PYTEST_ARGS={CHAPTER} -p no:cacheprovider -q"],
+         "TEST_JOBS=0", f"PYTEST_ARGS={CHAPTER} -p no:cacheprovider -q"],
         cwd=REPO, env=hostile_env(decoy), capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout, proc.stdout[-2000:]
