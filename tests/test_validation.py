@@ -92,6 +92,14 @@ CASES = [
     ("medoids-empty", lambda: kmedoids.e_step(X, np.array([], dtype=int)), ValueError, "medoids is empty"),
     ("previous-floats", lambda: kmedoids.m_step(X, LABELS, 2, previous=[0.0, 2.0]), TypeError,
      "previous must be a 1-D array of integer row indices"),
+    # 1-D floats are row indices that are not integers, not coordinates of the wrong shape
+    ("init-float-indices", lambda: kmedoids.fit(X, k=2, init=[0.0, 3.0]), TypeError,
+     "init must be a 1-D array of integer row indices, got float64 values [0.0, 3.0]; pass "
+     "integers for row indices (np.asarray(init, dtype=int)), or the medoids' coordinates"),
+    ("medoids-float-indices", lambda: kmedoids.e_step(X, np.array([0.5, 2.0])), TypeError,
+     "medoids must be a 1-D array of integer row indices, got float64 values [0.5, 2.0]"),
+    ("medoids-bool-mask", lambda: kmedoids.objective(X, LABELS, [True, False]), TypeError,
+     "medoids must be a 1-D array of integer row indices, got bool values [True, False]"),
     ("medoids-shape", lambda: kmedoids.objective(X, LABELS, np.zeros((2, 3))), ValueError, "medoids"),
     ("state", lambda: kmeans.e_step_bounded(X, C, state=np.zeros(4)), TypeError,
      "state must be None or the HamerlyState returned by a previous call"),

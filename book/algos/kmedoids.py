@@ -342,18 +342,30 @@ def _objective(Xt, M, labels, metric):
 
 
 def _is_index_array(a):
-    """True for a 1-D array of integers (row indices) rather than (k, d) coordinates."""
+    """True for a 1-D array (row indices) rather than (k, d) coordinates.
+
+    Any 1-D array counts, so that 1-D floats such as ``[0.0, 3.0]`` are refused as row
+    indices that are not integers (:func:`_medoid_rows`), not as coordinates of the wrong
+    shape.
+    """
     if isinstance(a, (str, bytes)):
         return False
-    arr = np.asarray(a)
-    return arr.ndim == 1 and arr.dtype.kind in "iu"
+    try:
+        return np.ndim(a) == 1
+    except Exception:  # ragged input: the coordinates' check names it
+        return False
 
 
 def _medoid_rows(X, indices, k, name):
     """Validate a 1-D array of row indices into X (length k if k is given)."""
     arr = np.asarray(indices)
     if arr.ndim != 1 or arr.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be a 1-D array of integer row indices")
+        got = f", got {arr.dtype} values {arr[:5].tolist()}" if arr.ndim == 1 else ""
+        raise TypeError(
+            f"{name} must be a 1-D array of integer row indices{got}; pass integers for row "
+            f"indices (np.asarray({name}, dtype=int)), or the medoids' coordinates as a "
+            f"(k, d) array"
+        )
     if k is not None and arr.shape[0] != k:
         raise ValueError(f"{name} must hold k={k} row indices, got {arr.shape[0]}")
     if arr.size == 0:
