@@ -400,6 +400,29 @@ def test_the_checks_catch_violations(browser_context, tmp_path):
     assert len(record.raw_tex) == 1 and "$$x^2$$" in record.raw_tex[0]
 
 
+def test_the_dark_mode_switch_is_checked(browser_context, tmp_path):
+    """The visit's dark-mode contrast reads the page after the system switched to dark: a page
+    that follows the system like the theme (``data-mode="auto"``, a listener on the media
+    query) and turns a caption grey on grey only in dark mode is caught."""
+    (tmp_path / "switch.html").write_text(
+        "<!doctype html><html data-mode='auto'><head><title>switch</title><style>"
+        "html[data-theme=dark] body {background: #222; color: #eee}"
+        "html[data-theme=dark] p.caption {color: #444}</style></head><body>"
+        + "".join(f"<p>text {i} is fine in both modes</p>" for i in range(25))
+        + "<p class='caption'>Start: initial centres</p><script>"
+        "const m = window.matchMedia('(prefers-color-scheme: dark)');"
+        "const set = () => { document.documentElement.dataset.theme ="
+        " m.matches ? 'dark' : 'light'; };"
+        "set(); m.onchange = set;</script></body></html>")
+    with StaticServer(tmp_path) as url:
+        record = visit(browser_context, url + "switch.html")
+    light = {t["text"]: t["ratio"] for t in record.contrast}
+    dark = {t["text"]: t["ratio"] for t in record.contrast_dark}
+    assert (record.theme, record.theme_dark) == ("light", "dark")
+    assert light["Start: initial centres"] > 10 and dark["Start: initial centres"] < 2
+    assert dark["text 0 is fine in both modes"] > 10
+
+
 # Chapter pages: the notebooks whose code shows a step-through (read from the sources, so a
 # chapter that lost its player in the build fails here instead of dropping out of the list).
 def _chapters_with_players() -> list[str]:

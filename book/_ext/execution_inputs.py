@@ -396,15 +396,15 @@ def execute_in_parallel(app: Sphinx, env: BuildEnvironment, docnames: list[str])
             cache.match_cache_notebook(nb)
             continue  # cached: myst-nb reads it from there
         except KeyError:
-            todo.append((path, text, nb))
+            todo.append((path, text))
     workers = min(len(todo), os.cpu_count() or 1)
     if workers < 2:
         return
     logger.info(f"execution_inputs: executing {len(todo)} notebooks, {workers} at a time")
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(_execute, text, str(path.parent), config.execution_timeout,
-                               config.execution_allow_errors) for path, text, _ in todo]
-        for (path, _, nb), future in zip(todo, futures):
+                               config.execution_allow_errors) for path, text in todo]
+        for (path, _), future in zip(todo, futures):
             executed, seconds, error = future.result()
             if error is not None:
                 logger.info(f"execution_inputs: {path.name} failed; myst-nb runs it again")

@@ -205,6 +205,8 @@ def fit(X, *, k, init="k-means++", metric="l2", medoids_from="cluster", max_iter
         If k exceeds the number of distinct points of X, or an explicit ``init`` puts two
         medoids at the same position (they would tie for every point, and the higher one's
         cluster would stay empty); and for the invalid arguments every function refuses.
+    TypeError
+        If a 1-D ``init`` (row indices) holds anything but integers, e.g. ``[0.0, 3.0]``.
 
     Notes
     -----
